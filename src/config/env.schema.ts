@@ -1,0 +1,286 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const SESSION_LIMIT_POLICIES = ['evict_oldest', 'reject'] as const;
+export const LLM_PROVIDERS = ['echo', 'openai'] as const;
+
+const INTEGER = /^-?\d+$/;
+const AGENT_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** Environment strings become typed values here; anything unparseable is left as is for the validators to name. */
+const toInt = () => Transform(({ value }) => (typeof value === 'string' && INTEGER.test(value.trim()) ? Number(value) : value));
+const toBool = () =>
+  Transform(({ value }) => {
+    const v = typeof value === 'string' ? value.trim().toLowerCase() : value;
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    return value;
+  });
+const toList = () =>
+  Transform(({ value }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : value,
+  );
+const toJson = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  });
+/** `router:10,log_analysis:3` → { router: 10, log_analysis: 3 }; malformed input stays a string and fails @IsObject. */
+const toLimitMap = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    const map: Record<string, number> = {};
+    for (const pair of value.split(',').filter((p) => p.trim())) {
+      const [name, limit, extra] = pair.split(':').map((part) => part.trim());
+      if (!name || !limit || extra !== undefined || !INTEGER.test(limit)) return value;
+      map[name] = Number(limit);
+    }
+    return map;
+  });
+
+/**
+ * Every setting the service reads. Defaults live here and in .env.example; nothing else reads process.env.
+ * Cross-field rules (production requirements, limits naming known agent types) are in validateEnv().
+ */
+export class EnvironmentVariables {
+  @IsIn(NODE_ENVS)
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  @IsNotEmpty()
+  HOST = '127.0.0.1';
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @toInt()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  DATABASE_CONNECT_TIMEOUT_MS = 3000;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
+
+  @toBool()
+  @IsBoolean()
+  MIGRATIONS_RUN = true;
+
+  @IsString()
+  @IsNotEmpty()
+  DATA_DIR = './.data';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
+  JWT_SECRET?: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  JWT_ISSUER = 'chat-history-service';
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  JWT_AUDIENCE = 'chat-history-api';
+
+  @toInt()
+  @IsInt()
+  @Min(30)
+  @Max(86_400)
+  JWT_ACCESS_TTL_SECONDS = 900;
+
+  @toInt()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  JWT_REFRESH_TTL_SECONDS = 2_592_000;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(254)
+  ADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  @MaxLength(128)
+  ADMIN_PASSWORD?: string;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  AUTH_RATE_LIMIT_PER_MINUTE = 60;
+
+  @toBool()
+  @IsBoolean()
+  TRUST_PROXY = false;
+
+  @toInt()
+  @IsInt()
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  BODY_LIMIT = 1_048_576;
+
+  @toList()
+  @IsString({ each: true })
+  CORS_ORIGINS: string[] = [];
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+
+  @toList()
+  @IsString({ each: true })
+  @Matches(AGENT_TYPE, { each: true, message: 'AGENT_TYPES must be lower_snake_case names' })
+  AGENT_TYPES: string[] = ['primary', 'log_analysis', 'research', 'router'];
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MAX_SESSIONS_PER_AGENT = 5;
+
+  @toLimitMap()
+  @IsObject({ message: 'SESSION_LIMITS must look like router:10,log_analysis:3' })
+  SESSION_LIMITS: Record<string, number> = {};
+
+  @IsIn(SESSION_LIMIT_POLICIES)
+  SESSION_LIMIT_POLICY: (typeof SESSION_LIMIT_POLICIES)[number] = 'evict_oldest';
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  CHAT_TITLE_MAX_LENGTH = 255;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  CHAT_MESSAGE_MAX_LENGTH = 10_000;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  CHAT_DEFAULT_PAGE_SIZE = 10;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  CHAT_MAX_PAGE_SIZE = 100;
+
+  @IsString()
+  @Matches(/^[a-z_]+$/, { message: 'SEARCH_LANGUAGE must be a PostgreSQL text search configuration name' })
+  SEARCH_LANGUAGE = 'english';
+
+  @IsOptional()
+  @toInt()
+  @IsInt()
+  @Min(0)
+  DEFAULT_DAILY_TOKEN_LIMIT?: number;
+
+  @IsOptional()
+  @toInt()
+  @IsInt()
+  @Min(0)
+  DEFAULT_DAILY_MESSAGE_LIMIT?: number;
+
+  @IsIn(LLM_PROVIDERS)
+  LLM_PROVIDER: (typeof LLM_PROVIDERS)[number] = 'echo';
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'LLM_BASE_URL must be an http(s) URL' })
+  LLM_BASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  LLM_API_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  LLM_MODEL?: string;
+
+  @toInt()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  LLM_TIMEOUT_MS = 60_000;
+
+  @toJson()
+  @IsObject({ message: 'AGENT_SYSTEM_PROMPTS must be a JSON object keyed by agent type' })
+  AGENT_SYSTEM_PROMPTS: Record<string, string> = {};
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  CHAT_CONTEXT_MESSAGES = 50;
+
+  @toInt()
+  @IsInt()
+  @Min(100)
+  @Max(10_000_000)
+  CHAT_CONTEXT_MAX_CHARS = 24_000;
+
+  @toInt()
+  @IsInt()
+  @Min(10)
+  @Max(300_000)
+  CHAT_HEARTBEAT_MS = 15_000;
+}
+
+/** The validated, typed configuration. Readonly so no module can change another's view of it. */
+export type Env = Readonly<EnvironmentVariables>;

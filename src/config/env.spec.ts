@@ -1,0 +1,79 @@
+import { InvalidConfigError, validateEnv } from './env.js';
+
+function problemsOf(raw: Record<string, string>): string[] {
+  try {
+    validateEnv(raw);
+  } catch (error) {
+    if (error instanceof InvalidConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('validateEnv', () => {
+  it('applies defaults and parses typed values', () => {
+    const env = validateEnv({
+      DATABASE_URL: 'postgres://app@db:5432/chat',
+      SESSION_LIMITS: 'router:10, log_analysis:3',
+      AGENT_SYSTEM_PROMPTS: '{"primary":"Be brief."}',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      MIGRATIONS_RUN: 'false',
+      PORT: '8080',
+      UNRELATED: 'ignored',
+    });
+    expect(env).toMatchObject({
+      PORT: 8080,
+      MAX_SESSIONS_PER_AGENT: 5,
+      SESSION_LIMIT_POLICY: 'evict_oldest',
+      SESSION_LIMITS: { router: 10, log_analysis: 3 },
+      AGENT_SYSTEM_PROMPTS: { primary: 'Be brief.' },
+      CORS_ORIGINS: ['https://a.example', 'https://b.example'],
+      MIGRATIONS_RUN: false,
+      AGENT_TYPES: ['primary', 'log_analysis', 'research', 'router'],
+    });
+    expect(env).not.toHaveProperty('UNRELATED');
+    expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(validateEnv({ PORT: '', DATABASE_URL: ' ' })).toMatchObject({ PORT: 3000, DATABASE_URL: undefined });
+  });
+
+  it('names every bad variable without echoing secret values', () => {
+    const problems = problemsOf({ PORT: 'abc', MIGRATIONS_RUN: 'maybe', SESSION_LIMITS: 'router=3', JWT_SECRET: 'short-secret' });
+    const text = problems.join('\n');
+    for (const name of ['PORT', 'MIGRATIONS_RUN', 'SESSION_LIMITS', 'JWT_SECRET']) expect(text).toContain(name);
+    expect(text).not.toContain('short-secret');
+  });
+
+  it('requires a secret and a database in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toEqual(expect.arrayContaining([expect.stringContaining('JWT_SECRET'), expect.stringContaining('DATABASE_URL')]));
+  });
+
+  it('rejects limits and prompts for agent types that do not exist', () => {
+    const problems = problemsOf({ SESSION_LIMITS: 'planner:2', AGENT_SYSTEM_PROMPTS: '{"planner":"x"}' });
+    expect(problems).toEqual([
+      'SESSION_LIMITS names unknown agent type "planner"',
+      'AGENT_SYSTEM_PROMPTS names unknown agent type "planner"',
+    ]);
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every variable of the schema, with the default the schema applies', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { EnvironmentVariables } = await import('./env.schema.js');
+    const lines = (await readFile('.env.example', 'utf8')).split('\n').filter((line) => /^[A-Z_]+=/.test(line));
+    const documented = Object.fromEntries(
+      lines.map((line) => {
+        const [name, rest] = line.split(/=(.*)/s);
+        return [name, rest.replace(/\s+#.*$/, '').trim()];
+      }),
+    );
+    const defaults = new EnvironmentVariables();
+    expect(Object.keys(documented).sort()).toEqual(Object.keys(defaults).sort());
+    // Parsing the example file as an environment must give exactly the schema's defaults.
+    expect(validateEnv(documented)).toEqual(validateEnv({}));
+  });
+});
