@@ -1,0 +1,36 @@
+import type { DataSourceOptions } from 'typeorm';
+import type { Env } from '../config/env.js';
+import { ENTITIES } from './entities.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+type DatabaseEnv = Pick<Env, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_STATEMENT_TIMEOUT_MS'>;
+
+/**
+ * The one description of how to reach the database, used by the app (TypeOrmModule) and by the TypeORM CLI
+ * (ormconfig.ts). The schema comes only from migrations: synchronize stays off everywhere.
+ */
+export function buildDataSourceOptions(env: DatabaseEnv & { DATABASE_URL: string }): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: env.DATABASE_URL,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    // gen_random_uuid() is built into PostgreSQL 13+; creating extensions needs privileges we should not ask for.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    parseInt8: true,
+    logging: false,
+    extra: {
+      max: env.DATABASE_POOL_SIZE,
+      // Fail fast (503) instead of hanging when the server is unreachable.
+      connectionTimeoutMillis: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statement_timeout: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: Math.max(env.DATABASE_STATEMENT_TIMEOUT_MS, 60_000),
+      application_name: 'chat-history-service',
+    },
+  };
+}

@@ -1,0 +1,5 @@
+import { RefreshToken } from '../users/auth/refresh-token.entity.js';
+import { User } from '../users/user.entity.js';
+
+/** Listed by hand: an ESM build has no __dirname for glob patterns. */
+export const ENTITIES = [User, RefreshToken];

@@ -1,0 +1,4 @@
+import { CreateUsersAndAuth1795305600000 } from './1795305600000-CreateUsersAndAuth.js';
+
+/** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
+export const MIGRATIONS = [CreateUsersAndAuth1795305600000];
