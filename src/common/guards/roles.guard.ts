@@ -1,0 +1,30 @@
+import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import type { AuthUser } from '../decorators/current-user.decorator.js';
+import { ROLES } from '../decorators/roles.decorator.js';
+import { ProblemException } from '../problem/problem.js';
+import type { UserRole } from '../../users/user.entity.js';
+
+/**
+ * Enforces @Roles(). The token's role claim is only a hint: the role is read again from the database, so a
+ * demoted or deleted admin loses access at once rather than when the access token expires.
+ */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(ROLES, [context.getHandler(), context.getClass()]);
+    if (!roles?.length) return true;
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    if (user && roles.includes(user.role)) {
+      const rows: { role: UserRole }[] = await this.dataSource.query('SELECT role FROM users WHERE id = $1', [user.id]);
+      if (rows[0] && roles.includes(rows[0].role)) return true;
+    }
+    throw new ProblemException(HttpStatus.FORBIDDEN, 'forbidden', `This route requires the ${roles.join(' or ')} role.`);
+  }
+}

@@ -1,0 +1,52 @@
+import { RequestMethod } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import { pino, type Logger } from 'pino';
+import type { Env } from '../../config/env.js';
+
+/** Secrets never reach a log line, even if a future serializer starts logging headers or bodies. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.password_hash',
+  '*.passwordHash',
+  '*.access_token',
+  '*.refresh_token',
+  '*.apiKey',
+  '*.api_key',
+];
+
+/** The process's one pino logger (JSON lines, asynchronous writes), shared by bootstrap code and Nest. */
+export function createRootLogger(env: Pick<Env, 'LOG_LEVEL'>): Logger {
+  const options = {
+    level: env.LOG_LEVEL,
+    base: { service: 'chat-history-service' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT, censor: '[redacted]' },
+  };
+  return env.LOG_LEVEL === 'silent' ? pino(options) : pino(options, pino.destination({ sync: false }));
+}
+
+/** nestjs-pino: one access-log line per request carrying the request id; only the path is logged, not the query. */
+export function httpLoggerParams(logger: Logger): Params {
+  return {
+    pinoHttp: {
+      logger,
+      genReqId: (req: IncomingMessage) => String((req as { id?: unknown }).id ?? ''),
+      quietReqLogger: true,
+      customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url?.split('?')[0],
+          remote_address: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+    },
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+  };
+}

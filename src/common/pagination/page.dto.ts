@@ -1,0 +1,31 @@
+import type { Type } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+
+/** Swagger schema of the list envelope for `model`, e.g. `class SessionPageDto extends PageOf(SessionResponseDto) {}`. */
+export function PageOf<T>(model: Type<T>) {
+  class PageDto {
+    @ApiProperty({ type: [model] })
+    data!: T[];
+
+    @ApiProperty({ example: 42, description: 'Items matching the filters, over all pages.' })
+    total!: number;
+
+    @ApiProperty({ type: Number, nullable: true, example: 1, description: 'null when paging by cursor.' })
+    page!: number | null;
+
+    @ApiProperty({ example: 10 })
+    page_size!: number;
+
+    @ApiProperty({ example: true })
+    has_more!: boolean;
+
+    @ApiProperty({
+      type: String,
+      nullable: true,
+      description: 'Pass as `cursor` to get the next page; null on the last page.',
+      example: 'WyIyMDI2LTExLTIyVDEwOjAwOjAwLjAwMFoiXQ.2f9a…',
+    })
+    next_cursor!: string | null;
+  }
+  return PageDto;
+}

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { Pagination } from './pagination.js';
+
+@Module({ providers: [Pagination], exports: [Pagination] })
+export class PaginationModule {}

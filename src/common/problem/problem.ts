@@ -1,0 +1,57 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** RFC 9457 problem details, plus `code`, a stable identifier clients switch on. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance: string;
+  errors?: FieldError[];
+}
+
+export interface ProblemOptions {
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+}
+
+/** Every error the service means to answer with. Anything else reaching the filter is a 500. */
+export class ProblemException extends HttpException {
+  constructor(
+    status: HttpStatus,
+    readonly code: string,
+    readonly detail: string,
+    readonly extras: ProblemOptions = {},
+  ) {
+    super(detail, status);
+  }
+}
+
+export function problemBody(status: number, code: string, detail: string, instance: string, errors?: FieldError[]): ProblemBody {
+  return {
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    instance,
+    ...(errors ? { errors } : {}),
+  };
+}
+
+export const validationFailed = (errors: FieldError[], detail = 'The request is not valid.') =>
+  new ProblemException(HttpStatus.BAD_REQUEST, 'validation_failed', detail, { errors });
+
+export const notFound = (code: string, detail: string) => new ProblemException(HttpStatus.NOT_FOUND, code, detail);
+
+export const conflict = (code: string, detail: string) => new ProblemException(HttpStatus.CONFLICT, code, detail);
+
+export const unauthorized = (detail = 'A valid access token is required.') =>
+  new ProblemException(HttpStatus.UNAUTHORIZED, 'unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
