@@ -1,0 +1,52 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../common/decorators/roles.decorator.js';
+import { UuidParam } from '../common/dto/uuid-param.dto.js';
+import type { PageEnvelope } from '../common/pagination/pagination.js';
+import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
+import { AdminUpdateUserDto, ListUsersQueryDto } from './dto/update-user.dto.js';
+import { toUserResponse, UserPageDto, UserResponseDto } from './dto/user-response.dto.js';
+import { UsersService } from './users.service.js';
+
+const USER_NOT_FOUND = { status: 404, code: 'user_not_found', detail: 'No user with this id.' };
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('users')
+export class AdminUsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List users, newest first (admin)' })
+  @ApiOkResponse({ type: UserPageDto })
+  @ApiProblems(400, 401, 403)
+  list(@Query() query: ListUsersQueryDto): Promise<PageEnvelope<UserResponseDto>> {
+    return this.users.list(query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a user (admin)' })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiProblems(400, 401, 403, USER_NOT_FOUND)
+  async get(@Param() { id }: UuidParam): Promise<UserResponseDto> {
+    return toUserResponse(await this.users.get(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: "Change a user's role or daily quotas (admin)" })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiProblems(400, 401, 403, USER_NOT_FOUND)
+  async update(@Param() { id }: UuidParam, @Body() dto: AdminUpdateUserDto): Promise<UserResponseDto> {
+    return toUserResponse(await this.users.adminUpdate(id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a user and erase all their data (admin)' })
+  @ApiNoContentResponse({ description: 'Erased.' })
+  @ApiProblems(400, 401, 403, USER_NOT_FOUND)
+  async remove(@Param() { id }: UuidParam): Promise<void> {
+    await this.users.remove(id);
+  }
+}

@@ -1,0 +1,62 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import { CurrentUser, type AuthUser } from '../../common/decorators/current-user.decorator.js';
+import { Public } from '../../common/decorators/public.decorator.js';
+import { ApiProblems } from '../../common/swagger/api-problems.decorator.js';
+import { AuthResponseDto, LoginDto, RefreshTokenDto, RegisterDto } from '../dto/credentials.dto.js';
+import { AuthService } from './auth.service.js';
+
+const INVALID_CREDENTIALS = { status: 401, code: 'invalid_credentials', detail: 'The email or password is wrong.' };
+const INVALID_REFRESH = { status: 401, code: 'unauthorized', detail: 'The refresh token is invalid, expired or revoked; log in again.' };
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('register')
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @ApiOperation({ summary: 'Create an account and log in' })
+  @ApiCreatedResponse({ type: AuthResponseDto })
+  @ApiProblems(400, 415, { status: 409, code: 'email_taken', detail: 'An account with this email already exists.' }, 429)
+  register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
+    return this.auth.register(dto);
+  }
+
+  @Post('login')
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Log in with email and password' })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiProblems(400, INVALID_CREDENTIALS, 429)
+  login(@Body() dto: LoginDto): Promise<AuthResponseDto> {
+    return this.auth.login(dto);
+  }
+
+  @Post('refresh')
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Exchange a refresh token for a new token pair',
+    description: 'Refresh tokens are single use. Presenting one again revokes every token of that login.',
+  })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiProblems(400, INVALID_REFRESH, 429)
+  refresh(@Body() dto: RefreshTokenDto): Promise<AuthResponseDto> {
+    return this.auth.refresh(dto.refresh_token);
+  }
+
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Revoke the refresh tokens of this login' })
+  @ApiNoContentResponse({ description: 'Revoked (also when the token was unknown or already revoked).' })
+  @ApiProblems(400, 401)
+  logout(@CurrentUser() user: AuthUser, @Body() dto: RefreshTokenDto): Promise<void> {
+    return this.auth.logout(dto.refresh_token, user.id);
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import type { EnvironmentVariables } from '../../config/env.schema.js';
+import type { AuthUser } from '../../common/decorators/current-user.decorator.js';
+import { unauthorized } from '../../common/problem/problem.js';
+import { USER_ROLES } from '../user.entity.js';
+
+export const JWT_ALGORITHM = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Verifies access tokens: HS256 only (so `alg: none` or an RS/HS confusion is refused), signature, issuer,
+ * audience and expiry; a token without `exp` is refused too, since it would never expire.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy) {
+  constructor(config: ConfigService<EnvironmentVariables, true>) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.get('JWT_SECRET', { infer: true }),
+      algorithms: [JWT_ALGORITHM],
+      issuer: config.get('JWT_ISSUER', { infer: true }),
+      audience: config.get('JWT_AUDIENCE', { infer: true }),
+      ignoreExpiration: false,
+    });
+  }
+
+  validate(payload: Record<string, unknown>): AuthUser {
+    const { sub, role, exp } = payload;
+    if (typeof exp !== 'number' || typeof sub !== 'string' || !UUID.test(sub) || !USER_ROLES.includes(role as AuthUser['role'])) {
+      throw unauthorized();
+    }
+    return { id: sub, role: role as AuthUser['role'] };
+  }
+}

@@ -1,0 +1,41 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PageOf } from '../../common/pagination/page.dto.js';
+import { USER_ROLES, type User, type UserRole } from '../user.entity.js';
+
+export class UserResponseDto {
+  @ApiProperty({ format: 'uuid', example: '0b7d5a7e-5a43-4a51-9f5e-3f2d4c1b2a10' })
+  id!: string;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  email!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Ada' })
+  display_name!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'https://example.com/ada.png' })
+  avatar_url!: string | null;
+
+  @ApiProperty({ enum: USER_ROLES, example: 'user' })
+  role!: UserRole;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updated_at!: string;
+}
+
+export class UserPageDto extends PageOf(UserResponseDto) {}
+
+/** The only way a user leaves the service layer: fields listed one by one, so a new column cannot leak. */
+export function toUserResponse(user: User): UserResponseDto {
+  return {
+    id: user.id,
+    email: user.email,
+    display_name: user.displayName,
+    avatar_url: user.avatarUrl,
+    role: user.role,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,128 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import type { EnvironmentVariables } from '../config/env.schema.js';
+import { keysetPredicate, Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { conflict, notFound, ProblemException, unauthorized } from '../common/problem/problem.js';
+import { escapeLike, isPgError, UNIQUE_VIOLATION } from '../common/sql.js';
+import { PasswordHasher } from './auth/password-hasher.js';
+import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/update-user.dto.js';
+import { toUserResponse, type UserResponseDto } from './dto/user-response.dto.js';
+import { User, type UserRole } from './user.entity.js';
+
+type UserKey = [string, string];
+const isUserKey = (key: unknown): key is UserKey => Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string');
+
+export const userNotFound = () => notFound('user_not_found', 'No user with this id.');
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly hasher: PasswordHasher,
+    private readonly pagination: Pagination,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+  ) {}
+
+  async create(email: string, password: string, displayName: string | null, role: UserRole = 'user'): Promise<User> {
+    const user = this.users.create({ email, passwordHash: await this.hasher.hash(password), displayName, avatarUrl: null, role });
+    try {
+      await this.users.insert(user);
+    } catch (error) {
+      if (isPgError(error, UNIQUE_VIOLATION, 'users_email_key'))
+        throw conflict('email_taken', 'An account with this email already exists.');
+      throw error;
+    }
+    return user;
+  }
+
+  /** The one query that reads a password hash. */
+  findByEmailWithPassword(email: string): Promise<User | null> {
+    return this.users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email }).getOne();
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  async get(id: string): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw userNotFound();
+    return user;
+  }
+
+  /** The caller's own account; gone means their token outlived the account, so 401 rather than 404. */
+  async getSelf(id: string): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw unauthorized('This account no longer exists.');
+    return user;
+  }
+
+  async updateProfile(id: string, dto: UpdateMeDto): Promise<User> {
+    const patch: Partial<User> = {};
+    if (dto.display_name !== undefined) patch.displayName = dto.display_name;
+    if (dto.avatar_url !== undefined) patch.avatarUrl = dto.avatar_url;
+    if (Object.keys(patch).length > 0) await this.users.update({ id }, patch);
+    return this.getSelf(id);
+  }
+
+  async adminUpdate(id: string, dto: AdminUpdateUserDto): Promise<User> {
+    const patch: Partial<User> = {};
+    if (dto.role !== undefined) patch.role = dto.role;
+    if (Object.keys(patch).length > 0) await this.users.update({ id }, patch);
+    return this.get(id);
+  }
+
+  /** Deletes the user; foreign keys cascade to sessions, messages, usage and refresh tokens. */
+  async remove(id: string): Promise<void> {
+    const { affected } = await this.users.delete({ id });
+    if (!affected) throw userNotFound();
+  }
+
+  /** Creates the configured admin, or promotes the existing account with that email (password untouched). */
+  async ensureAdmin(email: string, password: string): Promise<'created' | 'promoted' | 'unchanged'> {
+    const normalised = email.trim().toLowerCase();
+    const existing = await this.users.findOneBy({ email: normalised });
+    if (existing?.role === 'admin') return 'unchanged';
+    if (!existing) {
+      try {
+        await this.create(normalised, password, null, 'admin');
+        return 'created';
+      } catch (error) {
+        if (!(error instanceof ProblemException && error.getStatus() === HttpStatus.CONFLICT)) throw error;
+      }
+    }
+    await this.users.update({ email: normalised }, { role: 'admin' });
+    return 'promoted';
+  }
+
+  async list(query: ListUsersQueryDto): Promise<PageEnvelope<UserResponseDto>> {
+    const search = query.search?.trim().toLowerCase() ?? '';
+    const scope = JSON.stringify(['users', search]);
+    const paging = this.pagination.resolve(
+      query,
+      {
+        defaultSize: this.config.get('CHAT_DEFAULT_PAGE_SIZE', { infer: true }),
+        maxSize: this.config.get('CHAT_MAX_PAGE_SIZE', { infer: true }),
+      },
+      scope,
+      isUserKey,
+    );
+    const filtered = this.users.createQueryBuilder('u');
+    if (search) filtered.where(`u.email LIKE :pattern`, { pattern: `%${escapeLike(search)}%` });
+    const total = await filtered.clone().getCount();
+
+    const page = filtered
+      .orderBy('u.created_at', 'DESC')
+      .addOrderBy('u.id', 'DESC')
+      .limit(paging.size + 1);
+    if (paging.mode === 'page') page.offset(paging.offset);
+    else {
+      const keyset = keysetPredicate(['u.created_at', 'u.id'], 'desc', paging.after);
+      page.andWhere(keyset.sql, keyset.params);
+    }
+    const rows = await page.getMany();
+    return this.pagination.envelope(rows, paging, total, scope, (u): UserKey => [u.createdAt.toISOString(), u.id], toUserResponse);
+  }
+}
