@@ -1,0 +1,93 @@
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { answerFrameworkError } from './common/filters/framework-errors.js';
+import { ProblemFilter } from './common/filters/problem.filter.js';
+import { StrictValidationPipe } from './common/validation/validation.pipe.js';
+import type { Env } from './config/env.js';
+
+export const API_PREFIX = 'api/v1';
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export interface App {
+  app: NestFastifyApplication;
+  /** From now on every response asks the client to close its connection (used while draining). */
+  startDraining(): void;
+}
+
+/**
+ * Builds the whole application: the one bootstrap used by main.ts and by the e2e tests, so tests run the
+ * real adapter, parsers, pipes, filter, guards and docs. The app is initialised but not listening.
+ */
+export async function createApp(env: Env & { DATABASE_URL: string }, logger: Logger): Promise<App> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: env.BODY_LIMIT,
+    trustProxy: env.TRUST_PROXY,
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    frameworkErrors: answerFrameworkError,
+  });
+  const fastify = adapter.getInstance();
+  // JSON only (Fastify's own parser; Nest's extra parsers are off below): anything else is a 415.
+  fastify.removeContentTypeParser(['text/plain']);
+
+  let draining = false;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    if (draining) void reply.header('connection', 'close');
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, logger), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(NestPinoLogger));
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  app.useGlobalPipes(new StrictValidationPipe());
+  app.useGlobalFilters(new ProblemFilter());
+  await app.register(helmet, {
+    // Swagger UI needs inline styles and data: images; upgrading its calls to https would break plain-http setups.
+    contentSecurityPolicy: {
+      directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null },
+    },
+  });
+  if (env.CORS_ORIGINS.length > 0) {
+    app.enableCors({
+      origin: env.CORS_ORIGINS.includes('*') ? true : env.CORS_ORIGINS,
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location'],
+      maxAge: 600,
+    });
+  }
+  setupSwagger(app);
+  await app.init();
+  await fastify.ready();
+  return { app, startDraining: () => (draining = true) };
+}
+
+function setupSwagger(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Chat History Service')
+    .setDescription(
+      'Persists LLM chat sessions, messages and token usage for frontends. All routes except auth, health and ' +
+        'docs need `Authorization: Bearer <access_token>`. Errors are `application/problem+json` with a stable `code`. ' +
+        'Lists page by `page` or by the opaque `cursor` of the previous response.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
