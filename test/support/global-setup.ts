@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { TEST_DATABASE_URL_VAR } from './test-env.js';
+
+declare global {
+  var embeddedTestDatabase: EmbeddedPostgres | undefined;
+}
+
+/**
+ * One database for the whole run: TEST_DATABASE_URL when set, otherwise a fresh embedded server under
+ * .data/test. Migrated once here; specs isolate themselves by creating their own users.
+ */
+export default async function globalSetup(): Promise<void> {
+  let url = process.env.TEST_DATABASE_URL;
+  if (!url) {
+    globalThis.embeddedTestDatabase = new EmbeddedPostgres(path.resolve('.data/test'), () => undefined);
+    url = await globalThis.embeddedTestDatabase.start({ fresh: true });
+  }
+  const dataSource = new DataSource(
+    buildDataSourceOptions({
+      DATABASE_URL: url,
+      DATABASE_POOL_SIZE: 2,
+      DATABASE_CONNECT_TIMEOUT_MS: 5000,
+      DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
+    }),
+  );
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  await dataSource.destroy();
+  process.env[TEST_DATABASE_URL_VAR] = url;
+}

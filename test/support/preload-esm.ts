@@ -1,0 +1,2 @@
+await import('@nestjs/common');
+await import('@nestjs/core');
