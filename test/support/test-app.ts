@@ -8,7 +8,7 @@ import { testDatabaseUrl, testEnv } from './test-env.js';
 export interface TestApp {
   app: NestFastifyApplication;
   /** Pass to supertest: `request(t.server)`. */
-  server: NestFastifyApplication['server'];
+  server: ReturnType<NestFastifyApplication['getHttpServer']>;
   close(): Promise<void>;
 }
 
