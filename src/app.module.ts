@@ -9,6 +9,7 @@ import { httpLoggerParams } from './common/logging/logger.js';
 import type { Env } from './config/env.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -29,6 +30,7 @@ export class AppModule {
         DatabaseModule,
         HealthModule,
         UsersModule,
+        SessionsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

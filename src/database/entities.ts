@@ -1,5 +1,6 @@
+import { ChatSession } from '../sessions/session.entity.js';
 import { RefreshToken } from '../users/auth/refresh-token.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Listed by hand: an ESM build has no __dirname for glob patterns. */
-export const ENTITIES = [User, RefreshToken];
+export const ENTITIES = [User, RefreshToken, ChatSession];

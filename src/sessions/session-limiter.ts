@@ -1,0 +1,44 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { EntityManager } from 'typeorm';
+import type { EnvironmentVariables } from '../config/env.schema.js';
+import { ProblemException } from '../common/problem/problem.js';
+import { SessionsRepository } from './sessions.repository.js';
+
+/**
+ * The active-session limit: at most N active sessions per (user, agent type). Callers run inside one
+ * transaction: lock() serialises every creation and reactivation for the pair, on any app instance, until
+ * commit; makeRoom() then evicts the oldest (or refuses, under the reject policy) before the caller
+ * activates one more.
+ */
+@Injectable()
+export class SessionLimiter {
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+  ) {}
+
+  limitFor(agentType: string): number {
+    return this.config.get('SESSION_LIMITS', { infer: true })[agentType] ?? this.config.get('MAX_SESSIONS_PER_AGENT', { infer: true });
+  }
+
+  lock(manager: EntityManager, userId: string, agentType: string): Promise<void> {
+    return this.sessions.lockAgentSlot(manager, userId, agentType);
+  }
+
+  /** Requires lock(). Returns the ids it deactivated, so the response can report each exactly once. */
+  async makeRoom(manager: EntityManager, userId: string, agentType: string): Promise<string[]> {
+    const limit = this.limitFor(agentType);
+    if (this.config.get('SESSION_LIMIT_POLICY', { infer: true }) === 'reject') {
+      if ((await this.sessions.countActive(manager, userId, agentType)) >= limit) {
+        throw new ProblemException(
+          HttpStatus.CONFLICT,
+          'session_limit_reached',
+          `You already have ${limit} active ${agentType} sessions; end or delete one first.`,
+        );
+      }
+      return [];
+    }
+    return this.sessions.evictAllButNewest(manager, userId, agentType, limit - 1);
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PaginationModule } from '../common/pagination/pagination.module.js';
+import { ChatSession } from './session.entity.js';
+import { SessionLimiter } from './session-limiter.js';
+import { SessionsController } from './sessions.controller.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { SessionsService } from './sessions.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ChatSession]), PaginationModule],
+  controllers: [SessionsController],
+  providers: [SessionsService, SessionsRepository, SessionLimiter],
+  exports: [SessionsService],
+})
+export class SessionsModule {}

@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { EnvironmentVariables } from '../config/env.schema.js';
+import type { AuthUser } from '../common/decorators/current-user.decorator.js';
+import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { notFound, validationFailed, type FieldError } from '../common/problem/problem.js';
+import type { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './dto/session-request.dto.js';
+import { toSessionResponse, type SessionResponseDto, type SessionRow, type SessionWithEvictionsDto } from './dto/session-response.dto.js';
+import { SessionLimiter } from './session-limiter.js';
+import { SessionsRepository, type SessionChanges, type SessionKey } from './sessions.repository.js';
+
+export const sessionNotFound = () => notFound('session_not_found', 'No session with this id.');
+
+const isSessionKey = (key: unknown): key is SessionKey =>
+  Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string') && !Number.isNaN(Date.parse(key[0]));
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly limiter: SessionLimiter,
+    private readonly pagination: Pagination,
+    private readonly dataSource: DataSource,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+  ) {}
+
+  /** Creates an active session, evicting the oldest of its agent type if the limit is reached. */
+  async create(user: AuthUser, dto: CreateSessionDto, manager?: EntityManager): Promise<SessionWithEvictionsDto> {
+    const agentType = dto.agent_type ?? 'primary';
+    this.assertValid({ agent_type: agentType, title: dto.title });
+    const run = async (tx: EntityManager) => {
+      await this.limiter.lock(tx, user.id, agentType);
+      const evicted = await this.limiter.makeRoom(tx, user.id, agentType);
+      const row = await this.sessions.insert(tx, {
+        userId: user.id,
+        title: dto.title ?? null,
+        agentType,
+        projectId: dto.project_id ?? null,
+        metadata: dto.metadata ?? {},
+      });
+      return { ...toSessionResponse(row), evicted_session_ids: evicted };
+    };
+    return manager ? run(manager) : this.dataSource.transaction(run);
+  }
+
+  async list(user: AuthUser, query: ListSessionsQueryDto): Promise<PageEnvelope<SessionResponseDto>> {
+    if (query.agent_type !== undefined) this.assertValid({ agent_type: query.agent_type });
+    const order = { by: query.order_by ?? 'last_message_at', direction: query.order ?? 'desc' } as const;
+    const filters = { agentType: query.agent_type, isActive: query.is_active, projectId: query.project_id, search: query.search };
+    const scope = JSON.stringify(['sessions', order, filters]);
+    const paging = this.pagination.resolve(
+      query,
+      {
+        defaultSize: this.config.get('CHAT_DEFAULT_PAGE_SIZE', { infer: true }),
+        maxSize: this.config.get('CHAT_MAX_PAGE_SIZE', { infer: true }),
+      },
+      scope,
+      isSessionKey,
+    );
+    const { rows, total } = await this.sessions.list(user.id, filters, order, paging);
+    return this.pagination.envelope(
+      rows,
+      paging,
+      total,
+      scope,
+      (row): SessionKey => [row[order.by].toISOString(), row.id],
+      toSessionResponse,
+    );
+  }
+
+  async get(user: AuthUser, id: string): Promise<SessionResponseDto> {
+    const row = await this.sessions.find(user.id, id);
+    if (!row) throw sessionNotFound();
+    return toSessionResponse(row);
+  }
+
+  /** PATCH/PUT. `is_active: true` on an inactive session reactivates it under the limit. */
+  async update(user: AuthUser, id: string, dto: UpdateSessionDto): Promise<SessionWithEvictionsDto> {
+    if (dto.title !== undefined && dto.title !== null) this.assertValid({ title: dto.title });
+    const changes: SessionChanges = { title: dto.title, metadata: dto.metadata, project_id: dto.project_id };
+    if (dto.is_active === true) return this.activate(user, id, changes, { restoring: false });
+    if (dto.is_active === false) changes.state = 'deactivate';
+    if (Object.values(changes).every((value) => value === undefined)) return { ...(await this.get(user, id)), evicted_session_ids: [] };
+    return this.withNoEvictions(await this.sessions.update(user.id, id, changes));
+  }
+
+  async end(user: AuthUser, id: string): Promise<SessionResponseDto> {
+    const row = await this.sessions.update(user.id, id, { state: 'end' });
+    if (!row) throw sessionNotFound();
+    return toSessionResponse(row);
+  }
+
+  /** Soft delete (restorable, and no longer counted toward the limit), or gone for good with its messages. */
+  async remove(user: AuthUser, id: string, permanent: boolean): Promise<void> {
+    const found = permanent
+      ? await this.sessions.deletePermanently(user.id, id)
+      : Boolean(await this.sessions.update(user.id, id, { state: 'soft_delete' }));
+    if (!found) throw sessionNotFound();
+  }
+
+  /** Undeletes (or reactivates) a session, under the limit. */
+  restore(user: AuthUser, id: string): Promise<SessionWithEvictionsDto> {
+    return this.activate(user, id, {}, { restoring: true });
+  }
+
+  private async activate(user: AuthUser, id: string, changes: SessionChanges, { restoring }: { restoring: boolean }) {
+    // agent_type never changes, so it can be read before locking: the pair lock always comes first.
+    const current = await this.sessions.find(user.id, id, { includeDeleted: restoring });
+    if (!current) throw sessionNotFound();
+    return this.dataSource.transaction(async (tx) => {
+      await this.limiter.lock(tx, user.id, current.agent_type);
+      const locked = await this.sessions.lock(tx, user.id, id);
+      if (!locked || (locked.deleted && !restoring)) throw sessionNotFound();
+      const alreadyActive = locked.is_active && !locked.deleted;
+      if (alreadyActive && Object.values(changes).every((value) => value === undefined)) {
+        return { ...toSessionResponse(locked), evicted_session_ids: [] };
+      }
+      const evicted = alreadyActive ? [] : await this.limiter.makeRoom(tx, user.id, locked.agent_type);
+      const state = alreadyActive ? undefined : 'activate';
+      const row = await this.sessions.update(user.id, id, { ...changes, state }, { manager: tx, includeDeleted: true });
+      return { ...toSessionResponse(row!), evicted_session_ids: evicted };
+    });
+  }
+
+  private withNoEvictions(row: SessionRow | null): SessionWithEvictionsDto {
+    if (!row) throw sessionNotFound();
+    return { ...toSessionResponse(row), evicted_session_ids: [] };
+  }
+
+  /** Rules that depend on configuration, reported like any validation error. */
+  private assertValid(fields: { agent_type?: string; title?: string }): void {
+    const errors: FieldError[] = [];
+    const agentTypes = this.config.get('AGENT_TYPES', { infer: true });
+    if (fields.agent_type !== undefined && !agentTypes.includes(fields.agent_type)) {
+      errors.push({ field: 'agent_type', message: `agent_type must be one of: ${agentTypes.join(', ')}` });
+    }
+    const maxTitle = this.config.get('CHAT_TITLE_MAX_LENGTH', { infer: true });
+    if (fields.title !== undefined && fields.title.length > maxTitle) {
+      errors.push({ field: 'title', message: `title must be at most ${maxTitle} characters` });
+    }
+    if (errors.length > 0) throw validationFailed(errors);
+  }
+}
