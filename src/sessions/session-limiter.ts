@@ -1,8 +1,8 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
-import { ProblemException } from '../common/problem/problem.js';
+import { sessionLimitReached } from './session.errors.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 /**
@@ -31,11 +31,7 @@ export class SessionLimiter {
     const limit = this.limitFor(agentType);
     if (this.config.get('SESSION_LIMIT_POLICY', { infer: true }) === 'reject') {
       if ((await this.sessions.countActive(manager, userId, agentType)) >= limit) {
-        throw new ProblemException(
-          HttpStatus.CONFLICT,
-          'session_limit_reached',
-          `You already have ${limit} active ${agentType} sessions; end or delete one first.`,
-        );
+        throw sessionLimitReached(limit, agentType);
       }
       return [];
     }

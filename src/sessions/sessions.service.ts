@@ -4,13 +4,12 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import type { AuthUser } from '../common/decorators/current-user.decorator.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
-import { notFound, validationFailed, type FieldError } from '../common/problem/problem.js';
+import { validationFailed, type FieldError } from '../common/problem/problem.js';
 import type { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './dto/session-request.dto.js';
 import { toSessionResponse, type SessionResponseDto, type SessionRow, type SessionWithEvictionsDto } from './dto/session-response.dto.js';
+import { sessionNotFound } from './session.errors.js';
 import { SessionLimiter } from './session-limiter.js';
 import { SessionsRepository, type SessionChanges, type SessionKey } from './sessions.repository.js';
-
-export const sessionNotFound = () => notFound('session_not_found', 'No session with this id.');
 
 const isSessionKey = (key: unknown): key is SessionKey =>
   Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string') && !Number.isNaN(Date.parse(key[0]));

@@ -6,9 +6,8 @@ import type { PageEnvelope } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
 import { AdminUpdateUserDto, ListUsersQueryDto } from './dto/update-user.dto.js';
 import { toUserResponse, UserPageDto, UserResponseDto } from './dto/user-response.dto.js';
+import { USER_NOT_FOUND } from './user.errors.js';
 import { UsersService } from './users.service.js';
-
-const USER_NOT_FOUND = { status: 404, code: 'user_not_found', detail: 'No user with this id.' };
 
 @ApiTags('admin')
 @ApiBearerAuth()

@@ -4,17 +4,16 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import { keysetPredicate, Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
-import { conflict, notFound, ProblemException, unauthorized } from '../common/problem/problem.js';
+import { problem, ProblemException, unauthorized } from '../common/problem/problem.js';
 import { escapeLike, isPgError, UNIQUE_VIOLATION } from '../common/sql.js';
 import { PasswordHasher } from './auth/password-hasher.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/update-user.dto.js';
 import { toUserResponse, type UserResponseDto } from './dto/user-response.dto.js';
+import { EMAIL_TAKEN, userNotFound } from './user.errors.js';
 import { User, type UserRole } from './user.entity.js';
 
 type UserKey = [string, string];
 const isUserKey = (key: unknown): key is UserKey => Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string');
-
-export const userNotFound = () => notFound('user_not_found', 'No user with this id.');
 
 @Injectable()
 export class UsersService {
@@ -30,8 +29,7 @@ export class UsersService {
     try {
       await this.users.insert(user);
     } catch (error) {
-      if (isPgError(error, UNIQUE_VIOLATION, 'users_email_key'))
-        throw conflict('email_taken', 'An account with this email already exists.');
+      if (isPgError(error, UNIQUE_VIOLATION, 'users_email_key')) throw problem(EMAIL_TAKEN);
       throw error;
     }
     return user;

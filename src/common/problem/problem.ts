@@ -46,6 +46,15 @@ export function problemBody(status: number, code: string, detail: string, instan
   };
 }
 
+/** A documented problem (status, code, detail): the same object feeds Swagger examples and the thrown error. */
+export interface ProblemSpec {
+  status: HttpStatus;
+  code: string;
+  detail: string;
+}
+
+export const problem = (spec: ProblemSpec, options?: ProblemOptions) => new ProblemException(spec.status, spec.code, spec.detail, options);
+
 export const validationFailed = (errors: FieldError[], detail = 'The request is not valid.') =>
   new ProblemException(HttpStatus.BAD_REQUEST, 'validation_failed', detail, { errors });
 

@@ -5,10 +5,8 @@ import { CurrentUser, type AuthUser } from '../../common/decorators/current-user
 import { Public } from '../../common/decorators/public.decorator.js';
 import { ApiProblems } from '../../common/swagger/api-problems.decorator.js';
 import { AuthResponseDto, LoginDto, RefreshTokenDto, RegisterDto } from '../dto/credentials.dto.js';
+import { EMAIL_TAKEN, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN } from '../user.errors.js';
 import { AuthService } from './auth.service.js';
-
-const INVALID_CREDENTIALS = { status: 401, code: 'invalid_credentials', detail: 'The email or password is wrong.' };
-const INVALID_REFRESH = { status: 401, code: 'unauthorized', detail: 'The refresh token is invalid, expired or revoked; log in again.' };
 
 @ApiTags('auth')
 @Controller('auth')
@@ -20,7 +18,7 @@ export class AuthController {
   @UseGuards(ThrottlerGuard)
   @ApiOperation({ summary: 'Create an account and log in' })
   @ApiCreatedResponse({ type: AuthResponseDto })
-  @ApiProblems(400, 415, { status: 409, code: 'email_taken', detail: 'An account with this email already exists.' }, 429)
+  @ApiProblems(400, 415, EMAIL_TAKEN, 429)
   register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
     return this.auth.register(dto);
   }
@@ -45,7 +43,7 @@ export class AuthController {
     description: 'Refresh tokens are single use. Presenting one again revokes every token of that login.',
   })
   @ApiOkResponse({ type: AuthResponseDto })
-  @ApiProblems(400, INVALID_REFRESH, 429)
+  @ApiProblems(400, INVALID_REFRESH_TOKEN, 429)
   refresh(@Body() dto: RefreshTokenDto): Promise<AuthResponseDto> {
     return this.auth.refresh(dto.refresh_token);
   }

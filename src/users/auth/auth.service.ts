@@ -1,10 +1,11 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import type { EnvironmentVariables } from '../../config/env.schema.js';
-import { ProblemException, unauthorized } from '../../common/problem/problem.js';
+import { problem, unauthorized } from '../../common/problem/problem.js';
 import type { AuthResponseDto, LoginDto, RegisterDto } from '../dto/credentials.dto.js';
 import { toUserResponse } from '../dto/user-response.dto.js';
+import { INVALID_CREDENTIALS } from '../user.errors.js';
 import type { User } from '../user.entity.js';
 import { UsersService } from '../users.service.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -35,7 +36,7 @@ export class AuthService {
     const user = await this.users.findByEmailWithPassword(dto.email);
     const valid = user ? await this.hasher.verify(dto.password, user.passwordHash) : await this.hasher.verifyNothing(dto.password);
     if (!user || !valid) {
-      throw new ProblemException(HttpStatus.UNAUTHORIZED, 'invalid_credentials', 'The email or password is wrong.');
+      throw problem(INVALID_CREDENTIALS);
     }
     return this.respond(user, await this.refreshTokens.issueFamily(user.id));
   }

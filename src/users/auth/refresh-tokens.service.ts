@@ -4,10 +4,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, IsNull, Repository } from 'typeorm';
 import type { EnvironmentVariables } from '../../config/env.schema.js';
-import { unauthorized } from '../../common/problem/problem.js';
+import { problem } from '../../common/problem/problem.js';
+import { INVALID_REFRESH_TOKEN } from '../user.errors.js';
 import { RefreshToken } from './refresh-token.entity.js';
 
-const invalidRefreshToken = () => unauthorized('The refresh token is invalid, expired or revoked; log in again.');
+const invalidRefreshToken = () => problem(INVALID_REFRESH_TOKEN, { headers: { 'WWW-Authenticate': 'Bearer' } });
 
 /**
  * Refresh tokens are opaque random strings; only their SHA-256 is stored. Each login starts a family.
