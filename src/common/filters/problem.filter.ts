@@ -118,6 +118,14 @@ function databaseProblem(exception: unknown): Problem | null {
       headers: { 'Retry-After': '1' },
     };
   }
+  // Class 22, data exception: text PostgreSQL cannot store (NUL), values out of range. The input is at fault.
+  if (typeof sqlState === 'string' && sqlState.startsWith('22')) {
+    return {
+      status: 400,
+      code: 'validation_failed',
+      detail: 'The request contains a value the database cannot store (for example a NUL character).',
+    };
+  }
   // A row written for a user deleted while their access token is still valid.
   if (sqlState === '23503' && driverError?.constraint?.endsWith('user_id_fkey')) {
     return { status: 401, code: 'unauthorized', detail: 'This account no longer exists.', headers: { 'WWW-Authenticate': 'Bearer' } };
