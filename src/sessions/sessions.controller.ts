@@ -12,20 +12,18 @@ import {
   UpdateSessionDto,
 } from './dto/session-request.dto.js';
 import { SessionDetailDto, SessionPageDto, SessionResponseDto, SessionWithEvictionsDto } from './dto/session-response.dto.js';
+import { MessagesService } from '../messages/messages.service.js';
+import { SESSION_LIMIT_REACHED, SESSION_NOT_FOUND } from './session.errors.js';
 import { SessionsService } from './sessions.service.js';
-
-export const SESSION_NOT_FOUND = { status: 404, code: 'session_not_found', detail: 'No session with this id.' };
-const LIMIT_REACHED = {
-  status: 409,
-  code: 'session_limit_reached',
-  detail: 'You already have 5 active primary sessions; end or delete one first. (Only with SESSION_LIMIT_POLICY=reject.)',
-};
 
 @ApiTags('sessions')
 @ApiBearerAuth()
 @Controller('sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly messages: MessagesService,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -35,7 +33,7 @@ export class SessionsController {
       'with the oldest last_message_at and lists it in evicted_session_ids (or answers 409 under the reject policy).',
   })
   @ApiCreatedResponse({ type: SessionWithEvictionsDto })
-  @ApiProblems(400, 401, LIMIT_REACHED)
+  @ApiProblems(400, 401, SESSION_LIMIT_REACHED)
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateSessionDto): Promise<SessionWithEvictionsDto> {
     return this.sessions.create(user, dto);
   }
@@ -53,14 +51,15 @@ export class SessionsController {
   @ApiOkResponse({ type: SessionDetailDto })
   @ApiProblems(400, 401, SESSION_NOT_FOUND)
   async get(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam, @Query() query: GetSessionQueryDto): Promise<SessionDetailDto> {
-    const session = await this.sessions.get(user, id);
-    return query.include_messages === false ? session : { ...session, messages: [] };
+    if (query.include_messages === false) return this.sessions.get(user, id);
+    const [session, messages] = await Promise.all([this.sessions.get(user, id), this.messages.latest(user, id, query.message_limit ?? 50)]);
+    return { ...session, messages };
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Update title, metadata, project or active state', description: 'is_active: true reactivates under the limit.' })
   @ApiOkResponse({ type: SessionWithEvictionsDto })
-  @ApiProblems(400, 401, SESSION_NOT_FOUND, LIMIT_REACHED)
+  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_LIMIT_REACHED)
   update(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam, @Body() dto: UpdateSessionDto): Promise<SessionWithEvictionsDto> {
     return this.sessions.update(user, id, dto);
   }
@@ -68,7 +67,7 @@ export class SessionsController {
   @Put(':id')
   @ApiOperation({ summary: 'Same as PATCH (kept for clients that send PUT)' })
   @ApiOkResponse({ type: SessionWithEvictionsDto })
-  @ApiProblems(400, 401, SESSION_NOT_FOUND, LIMIT_REACHED)
+  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_LIMIT_REACHED)
   replace(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam, @Body() dto: UpdateSessionDto): Promise<SessionWithEvictionsDto> {
     return this.sessions.update(user, id, dto);
   }
@@ -95,7 +94,7 @@ export class SessionsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Restore a soft-deleted session (active again, under the limit)' })
   @ApiOkResponse({ type: SessionWithEvictionsDto })
-  @ApiProblems(400, 401, SESSION_NOT_FOUND, LIMIT_REACHED)
+  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_LIMIT_REACHED)
   restore(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam): Promise<SessionWithEvictionsDto> {
     return this.sessions.restore(user, id);
   }

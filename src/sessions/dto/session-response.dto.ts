@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
+import { MessageResponseDto } from '../../messages/dto/message-response.dto.js';
 import { DEACTIVATED_REASONS, type DeactivatedReason } from '../session.entity.js';
 
 /** A session as selected by SessionsRepository (SESSION_COLUMNS). */
@@ -96,6 +97,6 @@ export function toSessionResponse(row: SessionRow): SessionResponseDto {
 }
 
 export class SessionDetailDto extends SessionResponseDto {
-  @ApiProperty({ type: 'array', items: { type: 'object' }, required: false, description: 'The latest messages, oldest first.' })
-  messages?: unknown[];
+  @ApiProperty({ type: [MessageResponseDto], required: false, description: 'The latest message_limit messages, oldest first.' })
+  messages?: MessageResponseDto[];
 }

@@ -1,0 +1,137 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PageOf } from '../../common/pagination/page.dto.js';
+import { MESSAGE_ROLES, type MessageRole } from '../message.entity.js';
+
+export interface MessageRow {
+  id: string;
+  session_id: string;
+  seq: number;
+  role: MessageRole;
+  content: string;
+  agent_type: string;
+  model: string | null;
+  metadata: Record<string, unknown>;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export class MessageResponseDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  session_id!: string;
+
+  @ApiProperty({ example: 7, description: '1, 2, 3 … in append order within the session; never reused until the history is cleared.' })
+  seq!: number;
+
+  @ApiProperty({ enum: MESSAGE_ROLES })
+  role!: MessageRole;
+
+  @ApiProperty({ example: 'Why does the nightly import fail on Sundays?' })
+  content!: string;
+
+  @ApiProperty({ example: 'primary' })
+  agent_type!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'gpt-4o-mini' })
+  model!: string | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  metadata!: Record<string, unknown>;
+
+  @ApiProperty({ type: Number, nullable: true, example: 812 })
+  prompt_tokens!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 164 })
+  completion_tokens!: number | null;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updated_at!: string;
+}
+
+export class MessagePageDto extends PageOf(MessageResponseDto) {}
+
+export class MessageBatchResponseDto {
+  @ApiProperty({ type: [MessageResponseDto], description: 'In seq order.' })
+  data!: MessageResponseDto[];
+}
+
+export class SearchHitDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  session_id!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  session_title!: string | null;
+
+  @ApiProperty({ example: 3 })
+  seq!: number;
+
+  @ApiProperty({ enum: MESSAGE_ROLES })
+  role!: MessageRole;
+
+  @ApiProperty({ example: 'primary' })
+  agent_type!: string;
+
+  @ApiProperty({ example: 'the nightly <mark>import</mark> <mark>fails</mark> because…', description: 'Matches wrapped in <mark>.' })
+  snippet!: string;
+
+  @ApiProperty({ example: 0.0759, description: 'Relevance; results come best first.' })
+  rank!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+}
+
+export class SearchPageDto extends PageOf(SearchHitDto) {}
+
+export class SessionStatsDto {
+  @ApiProperty({ example: 12 })
+  message_count!: number;
+
+  @ApiProperty({ example: { user: 6, assistant: 6 }, type: 'object', additionalProperties: { type: 'integer' } })
+  messages_by_role!: Partial<Record<MessageRole, number>>;
+
+  @ApiProperty({ example: 2400 })
+  prompt_tokens!: number;
+
+  @ApiProperty({ example: 1000 })
+  completion_tokens!: number;
+
+  @ApiProperty({ example: 3400 })
+  total_tokens!: number;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  first_message_at!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  last_message_at!: string | null;
+
+  @ApiProperty({ example: 754.2, description: 'From the first to the last message; 0 with fewer than two.' })
+  duration_seconds!: number;
+}
+
+export function toMessageResponse(row: MessageRow): MessageResponseDto {
+  return {
+    id: row.id,
+    session_id: row.session_id,
+    seq: row.seq,
+    role: row.role,
+    content: row.content,
+    agent_type: row.agent_type,
+    model: row.model,
+    metadata: row.metadata,
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}

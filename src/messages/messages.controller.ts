@@ -1,0 +1,119 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, type AuthUser } from '../common/decorators/current-user.decorator.js';
+import { UuidParam } from '../common/dto/uuid-param.dto.js';
+import type { PageEnvelope } from '../common/pagination/pagination.js';
+import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
+import { SESSION_INACTIVE, SESSION_NOT_FOUND } from '../sessions/session.errors.js';
+import {
+  CreateMessageBatchDto,
+  CreateMessageDto,
+  ListMessagesQueryDto,
+  SearchMessagesQueryDto,
+  UpdateMessageDto,
+} from './dto/message-request.dto.js';
+import {
+  MessageBatchResponseDto,
+  MessagePageDto,
+  MessageResponseDto,
+  SearchHitDto,
+  SearchPageDto,
+  SessionStatsDto,
+} from './dto/message-response.dto.js';
+import { MESSAGE_NOT_FOUND } from './message.errors.js';
+import { MessagesService } from './messages.service.js';
+
+@ApiTags('messages')
+@ApiBearerAuth()
+@Controller()
+export class MessagesController {
+  constructor(private readonly messages: MessagesService) {}
+
+  @Post('sessions/:id/messages')
+  @ApiOperation({
+    summary: 'Append a message',
+    description: "Gets the session's next seq; counters and preview change in the same transaction.",
+  })
+  @ApiCreatedResponse({ type: MessageResponseDto })
+  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_INACTIVE)
+  append(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam, @Body() dto: CreateMessageDto): Promise<MessageResponseDto> {
+    return this.messages.append(user, id, dto);
+  }
+
+  @Post('sessions/:id/messages/batch')
+  @ApiOperation({ summary: 'Append 1 to 100 messages, all or nothing' })
+  @ApiCreatedResponse({ type: MessageBatchResponseDto })
+  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_INACTIVE)
+  appendBatch(
+    @CurrentUser() user: AuthUser,
+    @Param() { id }: UuidParam,
+    @Body() dto: CreateMessageBatchDto,
+  ): Promise<MessageBatchResponseDto> {
+    return this.messages.appendBatch(user, id, dto.messages);
+  }
+
+  @Get('sessions/:id/messages')
+  @ApiOperation({
+    summary: "Page through a session's history",
+    description: 'Oldest first by default; page_size default 50, max 200. `total` is the session message_count.',
+  })
+  @ApiOkResponse({ type: MessagePageDto })
+  @ApiProblems(400, 401, SESSION_NOT_FOUND)
+  history(
+    @CurrentUser() user: AuthUser,
+    @Param() { id }: UuidParam,
+    @Query() query: ListMessagesQueryDto,
+  ): Promise<PageEnvelope<MessageResponseDto>> {
+    return this.messages.history(user, id, query);
+  }
+
+  @Delete('sessions/:id/messages')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Clear the history', description: 'Counters reset and seq starts again at 1. Usage already recorded is kept.' })
+  @ApiNoContentResponse({ description: 'Cleared.' })
+  @ApiProblems(400, 401, SESSION_NOT_FOUND)
+  clear(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam): Promise<void> {
+    return this.messages.clear(user, id);
+  }
+
+  @Get('sessions/:id/stats')
+  @ApiOperation({ summary: 'Message and token statistics of a session' })
+  @ApiOkResponse({ type: SessionStatsDto })
+  @ApiProblems(400, 401, SESSION_NOT_FOUND)
+  stats(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam): Promise<SessionStatsDto> {
+    return this.messages.stats(user, id);
+  }
+
+  @Get('messages/search')
+  @ApiOperation({ summary: 'Full-text search over your messages, best first', description: 'page_size default 20, max 100.' })
+  @ApiOkResponse({ type: SearchPageDto })
+  @ApiProblems(400, 401)
+  search(@CurrentUser() user: AuthUser, @Query() query: SearchMessagesQueryDto): Promise<PageEnvelope<SearchHitDto>> {
+    return this.messages.search(user, query);
+  }
+
+  @Get('messages/:id')
+  @ApiOperation({ summary: 'Get a message' })
+  @ApiOkResponse({ type: MessageResponseDto })
+  @ApiProblems(400, 401, MESSAGE_NOT_FOUND)
+  get(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam): Promise<MessageResponseDto> {
+    return this.messages.get(user, id);
+  }
+
+  @Patch('messages/:id')
+  @ApiOperation({ summary: "Edit a message's content or metadata" })
+  @ApiOkResponse({ type: MessageResponseDto })
+  @ApiProblems(400, 401, MESSAGE_NOT_FOUND)
+  update(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam, @Body() dto: UpdateMessageDto): Promise<MessageResponseDto> {
+    return this.messages.update(user, id, dto);
+  }
+
+  @Delete('messages/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a message', description: "The session's counters follow; its seq is not reused." })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblems(400, 401, MESSAGE_NOT_FOUND)
+  remove(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam): Promise<void> {
+    return this.messages.remove(user, id);
+  }
+}

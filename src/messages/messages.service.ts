@@ -1,0 +1,180 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { DataSource } from 'typeorm';
+import type { EnvironmentVariables } from '../config/env.schema.js';
+import type { AuthUser } from '../common/decorators/current-user.decorator.js';
+import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { validationFailed, type FieldError } from '../common/problem/problem.js';
+import { sessionInactive, sessionNotFound } from '../sessions/session.errors.js';
+import type { CreateMessageDto, ListMessagesQueryDto, SearchMessagesQueryDto, UpdateMessageDto } from './dto/message-request.dto.js';
+import {
+  toMessageResponse,
+  type MessageResponseDto,
+  type MessageRow,
+  type SearchHitDto,
+  type SessionStatsDto,
+} from './dto/message-response.dto.js';
+import { messageNotFound } from './message.errors.js';
+import { MessagesRepository, type NewMessage, type SearchKey, type SearchRow } from './messages.repository.js';
+
+const HISTORY_PAGE = { defaultSize: 50, maxSize: 200 };
+const SEARCH_PAGE = { defaultSize: 20, maxSize: 100 };
+
+const isSeqKey = (key: unknown): key is [number] => Array.isArray(key) && key.length === 1 && Number.isInteger(key[0]);
+const isSearchKey = (key: unknown): key is SearchKey =>
+  Array.isArray(key) && key.length === 2 && typeof key[0] === 'number' && Number.isFinite(key[0]) && typeof key[1] === 'string';
+
+@Injectable()
+export class MessagesService {
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly pagination: Pagination,
+    private readonly dataSource: DataSource,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+  ) {}
+
+  async append(user: AuthUser, sessionId: string, dto: CreateMessageDto): Promise<MessageResponseDto> {
+    const [row] = await this.store(user, sessionId, [dto], (i, field) => field);
+    return toMessageResponse(row);
+  }
+
+  /** 1..100 messages, numbered consecutively, all or nothing. */
+  async appendBatch(user: AuthUser, sessionId: string, dtos: CreateMessageDto[]): Promise<{ data: MessageResponseDto[] }> {
+    const rows = await this.store(user, sessionId, dtos, (i, field) => `messages[${i}].${field}`);
+    return { data: rows.map(toMessageResponse) };
+  }
+
+  async history(user: AuthUser, sessionId: string, query: ListMessagesQueryDto): Promise<PageEnvelope<MessageResponseDto>> {
+    const order = query.order ?? 'asc';
+    const scope = JSON.stringify(['messages', sessionId, order, query.role ?? null]);
+    const paging = this.pagination.resolve(query, HISTORY_PAGE, scope, isSeqKey);
+    // The page query is scoped by user_id itself, so it can run alongside the ownership check.
+    const [session, rows] = await Promise.all([
+      this.messages.sessionState(user.id, sessionId),
+      this.messages.page(user.id, sessionId, query.role, order, paging),
+    ]);
+    if (!session) throw sessionNotFound();
+    const total = query.role ? await this.messages.countByRole(user.id, sessionId, query.role) : session.message_count;
+    return this.pagination.envelope(rows, paging, total, scope, (row): [number] => [row.seq], toMessageResponse);
+  }
+
+  /** The latest messages of a session the caller owns, oldest first (for GET /sessions/{id}). */
+  async latest(user: AuthUser, sessionId: string, limit: number): Promise<MessageResponseDto[]> {
+    return (await this.messages.latest(user.id, sessionId, limit)).map(toMessageResponse);
+  }
+
+  async get(user: AuthUser, id: string): Promise<MessageResponseDto> {
+    const row = await this.messages.find(user.id, id);
+    if (!row) throw messageNotFound();
+    return toMessageResponse(row);
+  }
+
+  async update(user: AuthUser, id: string, dto: UpdateMessageDto): Promise<MessageResponseDto> {
+    if (dto.content !== undefined) this.assertValid([{ content: dto.content }], (_, field) => field);
+    return this.dataSource.transaction(async (tx) => {
+      const session = await this.messages.lockSessionOf(tx, user.id, id);
+      if (!session) throw messageNotFound();
+      const row = await this.messages.update(tx, id, dto);
+      if (dto.content !== undefined && row.seq === session.last_seq) await this.messages.setPreview(tx, session.session_id, row.content);
+      return toMessageResponse(row);
+    });
+  }
+
+  /** Deletes one message; the session's counters and preview follow. Its seq is not reused. */
+  async remove(user: AuthUser, id: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const session = await this.messages.lockSessionOf(tx, user.id, id);
+      if (!session) throw messageNotFound();
+      const { tokens } = await this.messages.delete(tx, id);
+      await this.messages.afterDelete(tx, session.session_id, tokens);
+    });
+  }
+
+  async clear(user: AuthUser, sessionId: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      if (!(await this.messages.lockSession(tx, user.id, sessionId))) throw sessionNotFound();
+      await this.messages.clear(tx, sessionId);
+    });
+  }
+
+  async stats(user: AuthUser, sessionId: string): Promise<SessionStatsDto> {
+    const [session, byRole] = await Promise.all([
+      this.messages.sessionState(user.id, sessionId),
+      this.messages.statsByRole(user.id, sessionId),
+    ]);
+    if (!session) throw sessionNotFound();
+    const sum = (pick: (r: (typeof byRole)[number]) => number) => byRole.reduce((total, r) => total + pick(r), 0);
+    const first = byRole.length ? new Date(Math.min(...byRole.map((r) => r.first_at.getTime()))) : null;
+    const last = byRole.length ? new Date(Math.max(...byRole.map((r) => r.last_at.getTime()))) : null;
+    const [prompt, completion] = [sum((r) => r.prompt_tokens), sum((r) => r.completion_tokens)];
+    return {
+      message_count: sum((r) => r.messages),
+      messages_by_role: Object.fromEntries(byRole.map((r) => [r.role, r.messages])),
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt + completion,
+      first_message_at: first?.toISOString() ?? null,
+      last_message_at: last?.toISOString() ?? null,
+      duration_seconds: first && last ? (last.getTime() - first.getTime()) / 1000 : 0,
+    };
+  }
+
+  async search(user: AuthUser, query: SearchMessagesQueryDto): Promise<PageEnvelope<SearchHitDto>> {
+    const filters = { sessionId: query.session_id, agentType: query.agent_type, role: query.role };
+    const scope = JSON.stringify(['search', query.q, filters]);
+    const paging = this.pagination.resolve(query, SEARCH_PAGE, scope, isSearchKey);
+    const language = this.config.get('SEARCH_LANGUAGE', { infer: true });
+    const { rows, total } = await this.messages.search(user.id, language, query.q, filters, paging);
+    return this.pagination.envelope(rows, paging, total, scope, (row): SearchKey => [row.rank, row.id], toSearchHit);
+  }
+
+  private async store(
+    user: AuthUser,
+    sessionId: string,
+    dtos: CreateMessageDto[],
+    fieldName: (index: number, field: string) => string,
+  ): Promise<MessageRow[]> {
+    this.assertValid(dtos, fieldName);
+    const rows = await this.messages.append(user.id, sessionId, dtos.map(toNewMessage));
+    if (rows.length === 0) throw await this.whyNotStored(user, sessionId);
+    return rows;
+  }
+
+  /** The append matched no session: tell missing (or foreign, or deleted) apart from inactive. */
+  private async whyNotStored(user: AuthUser, sessionId: string) {
+    const state = await this.messages.sessionState(user.id, sessionId);
+    return state && !state.is_active ? sessionInactive() : sessionNotFound();
+  }
+
+  /** Rules that depend on configuration, reported per field like any validation error. */
+  private assertValid(messages: { content?: string; agent_type?: string }[], fieldName: (index: number, field: string) => string): void {
+    const maxLength = this.config.get('CHAT_MESSAGE_MAX_LENGTH', { infer: true });
+    const agentTypes = this.config.get('AGENT_TYPES', { infer: true });
+    const errors: FieldError[] = [];
+    messages.forEach((message, i) => {
+      if (message.content !== undefined && message.content.length > maxLength) {
+        errors.push({ field: fieldName(i, 'content'), message: `content must be at most ${maxLength} characters` });
+      }
+      if (message.agent_type !== undefined && !agentTypes.includes(message.agent_type)) {
+        errors.push({ field: fieldName(i, 'agent_type'), message: `agent_type must be one of: ${agentTypes.join(', ')}` });
+      }
+    });
+    if (errors.length > 0) throw validationFailed(errors);
+  }
+}
+
+function toNewMessage(dto: CreateMessageDto): NewMessage {
+  return {
+    role: dto.role,
+    content: dto.content,
+    agentType: dto.agent_type ?? null,
+    model: dto.model ?? null,
+    metadata: dto.metadata ?? {},
+    promptTokens: dto.usage?.prompt_tokens ?? null,
+    completionTokens: dto.usage?.completion_tokens ?? null,
+  };
+}
+
+function toSearchHit(row: SearchRow): SearchHitDto {
+  return { ...row, created_at: row.created_at.toISOString() };
+}
