@@ -43,9 +43,26 @@ const pgError = (code: string, extra: Record<string, string> = {}) =>
   );
 
 describe('ProblemFilter', () => {
+  const logged = { error: [] as unknown[], warn: [] as unknown[] };
   beforeAll(() => {
-    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'error').mockImplementation((entry) => void logged.error.push(entry));
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((entry) => void logged.warn.push(entry));
+  });
+
+  it('logs the cause of a 500 without the failed query parameters', () => {
+    const secret = 'scrypt$32768$8$3$c2FsdA$aGFzaA';
+    answer(
+      new QueryFailedError(
+        'INSERT INTO users (email, password_hash) VALUES ($1, $2)',
+        ['a@b.c', secret],
+        Object.assign(new Error('boom'), { code: 'XX000' }),
+      ),
+    );
+    const entry = JSON.stringify(logged.error.at(-1));
+    expect(entry).toContain('INSERT INTO users');
+    expect(entry).toContain('XX000');
+    expect(entry).not.toContain(secret);
+    expect(entry).not.toContain('a@b.c');
   });
 
   it('answers an unexpected error with a 500 that reveals nothing', () => {

@@ -74,13 +74,13 @@ export class ProblemFilter implements ExceptionFilter {
 
     const database = databaseProblem(exception);
     if (database) {
-      this.logger.warn({ err: exception, reqId: request.id }, `database unavailable: ${errorMessage(exception)}`);
+      this.logger.warn({ err: loggable(exception), reqId: request.id }, `database unavailable: ${errorMessage(exception)}`);
       return database;
     }
     if (exception instanceof HttpException && exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE) {
       return { status: 503, code: 'service_unavailable', detail: 'The service cannot reach its database right now.' };
     }
-    this.logger.error({ err: exception, reqId: request.id }, `unhandled error: ${errorMessage(exception)}`);
+    this.logger.error({ err: loggable(exception), reqId: request.id }, `unhandled error: ${errorMessage(exception)}`);
     return { status: 500, code: 'internal_error', detail: 'An unexpected error occurred. It has been logged.' };
   }
 
@@ -139,6 +139,23 @@ function safeMessage(exception: HttpException): string {
   const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
   const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/**
+ * What of an error goes to the log: never a failed query's parameter values, which can hold message text,
+ * password hashes or token hashes.
+ */
+function loggable(exception: unknown): Record<string, unknown> {
+  if (!(exception instanceof Error)) return { message: String(exception) };
+  const driverError = exception instanceof QueryFailedError ? (exception.driverError as { code?: string; constraint?: string }) : undefined;
+  return {
+    type: exception.name,
+    message: exception.message,
+    code: driverError?.code ?? (exception as { code?: unknown }).code,
+    constraint: driverError?.constraint,
+    query: exception instanceof QueryFailedError ? exception.query : undefined,
+    stack: exception.stack,
+  };
 }
 
 function errorMessage(exception: unknown): string {
