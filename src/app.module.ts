@@ -10,6 +10,7 @@ import type { Env } from './config/env.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { UsageModule } from './usage/usage.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         HealthModule,
         UsersModule,
         SessionsModule,
+        UsageModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

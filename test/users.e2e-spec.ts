@@ -67,8 +67,14 @@ describe('users', () => {
 
     it('deletes the account with everything it owns', async () => {
       const user = await registerUser(t);
+      const session = await request(t.server).post(`${API}/sessions`).set(user.auth).send({}).expect(201);
+      await request(t.server)
+        .post(`${API}/sessions/${session.body.id}/messages`)
+        .set(user.auth)
+        .send({ role: 'assistant', content: 'hi', usage: { prompt_tokens: 1, completion_tokens: 1 } })
+        .expect(201);
       await request(t.server).delete(`${API}/users/me`).set(user.auth).expect(204);
-      for (const table of ['users', 'refresh_tokens']) {
+      for (const table of ['users', 'refresh_tokens', 'chat_sessions', 'chat_messages', 'usage_daily']) {
         const column = table === 'users' ? 'id' : 'user_id';
         const { rowCount } = await db.query(`SELECT 1 FROM ${table} WHERE ${column} = $1`, [user.id]);
         expect({ table, rowCount }).toEqual({ table, rowCount: 0 });

@@ -1,7 +1,8 @@
 import { ChatMessage } from '../messages/message.entity.js';
 import { ChatSession } from '../sessions/session.entity.js';
+import { UsageDay } from '../usage/usage-day.entity.js';
 import { RefreshToken } from '../users/auth/refresh-token.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Listed by hand: an ESM build has no __dirname for glob patterns. */
-export const ENTITIES = [User, RefreshToken, ChatSession, ChatMessage];
+export const ENTITIES = [User, RefreshToken, ChatSession, ChatMessage, UsageDay];

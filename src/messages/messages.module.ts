@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaginationModule } from '../common/pagination/pagination.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 import { ChatMessage } from './message.entity.js';
 import { MessagesController } from './messages.controller.js';
 import { MessagesRepository } from './messages.repository.js';
 import { MessagesService } from './messages.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ChatMessage]), PaginationModule],
+  imports: [TypeOrmModule.forFeature([ChatMessage]), PaginationModule, UsageModule],
   controllers: [MessagesController],
   providers: [MessagesService, MessagesRepository],
   exports: [MessagesService],

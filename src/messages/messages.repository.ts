@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Paging } from '../common/pagination/pagination.js';
 import type { MessageRow } from './dto/message-response.dto.js';
+import { usageUpsertCte } from '../usage/usage.repository.js';
 import type { MessageRole } from './message.entity.js';
 
 const COLUMNS = 'id, session_id, seq, role, content, agent_type, model, metadata, prompt_tokens, completion_tokens, created_at, updated_at';
@@ -39,8 +40,10 @@ export type SearchKey = [number, string];
 /**
  * Appends messages in ONE statement: the UPDATE of the session row takes its lock (serialising appends to
  * that session on every instance), hands out the next seq numbers and moves the counters; the INSERT
- * numbers the new rows from there. All of it commits or none of it does. A session that is missing,
- * foreign, deleted or inactive matches nothing, and nothing is written.
+ * numbers the new rows from there; the usage CTE accounts for them. All of it commits or none of it does.
+ * A session that is missing, foreign, deleted or inactive matches nothing, and nothing is written. With
+ * $13 true the statement also writes nothing for a user who has quota limits of their own: the caller
+ * then takes the quota path (a transaction under the user's quota lock) instead.
  */
 export const APPEND_SQL = `
   WITH session AS (
@@ -52,17 +55,21 @@ export const APPEND_SQL = `
            last_message_preview = left($5, 200),
            updated_at = now()
      WHERE id = $1 AND user_id = $2 AND is_active AND deleted_at IS NULL
+       AND NOT ($13::boolean AND EXISTS (
+             SELECT 1 FROM users WHERE id = $2 AND (daily_token_limit IS NOT NULL OR daily_message_limit IS NOT NULL)))
      RETURNING id, last_seq - $3 AS base_seq, agent_type
-  )
-  INSERT INTO chat_messages (session_id, user_id, seq, role, content, agent_type, model, metadata, prompt_tokens, completion_tokens)
-  SELECT session.id, $2, session.base_seq + m.ord, m.role, m.content, coalesce(m.agent_type, session.agent_type),
-         m.model, m.metadata, m.prompt_tokens, m.completion_tokens
-    FROM session,
-         unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::int[], $12::int[])
-           WITH ORDINALITY AS m(role, content, agent_type, model, metadata, prompt_tokens, completion_tokens, ord)
-  RETURNING ${COLUMNS}`;
+  ), inserted AS (
+    INSERT INTO chat_messages (session_id, user_id, seq, role, content, agent_type, model, metadata, prompt_tokens, completion_tokens)
+    SELECT session.id, $2, session.base_seq + m.ord, m.role, m.content, coalesce(m.agent_type, session.agent_type),
+           m.model, m.metadata, m.prompt_tokens, m.completion_tokens
+      FROM session,
+           unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::int[], $12::int[])
+             WITH ORDINALITY AS m(role, content, agent_type, model, metadata, prompt_tokens, completion_tokens, ord)
+    RETURNING ${COLUMNS}
+  ), ${usageUpsertCte('inserted', '$2')}
+  SELECT ${COLUMNS} FROM inserted`;
 
-export function appendParams(userId: string, sessionId: string, messages: NewMessage[]): unknown[] {
+export function appendParams(userId: string, sessionId: string, messages: NewMessage[], unlessUserHasLimits: boolean): unknown[] {
   const tokens = messages.reduce((sum, m) => sum + (m.promptTokens ?? 0) + (m.completionTokens ?? 0), 0);
   return [
     sessionId,
@@ -77,6 +84,7 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
     messages.map((m) => JSON.stringify(m.metadata)),
     messages.map((m) => m.promptTokens),
     messages.map((m) => m.completionTokens),
+    unlessUserHasLimits,
   ];
 }
 
@@ -84,9 +92,14 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
 export class MessagesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Returns the stored rows in seq order, or [] when the session cannot take messages (see APPEND_SQL). */
-  async append(userId: string, sessionId: string, messages: NewMessage[], manager = this.dataSource.manager): Promise<MessageRow[]> {
-    const rows: MessageRow[] = await manager.query(APPEND_SQL, appendParams(userId, sessionId, messages));
+  /** Returns the stored rows in seq order, or [] when nothing was stored (see APPEND_SQL). */
+  async append(
+    userId: string,
+    sessionId: string,
+    messages: NewMessage[],
+    { manager = this.dataSource.manager, unlessUserHasLimits = false }: { manager?: EntityManager; unlessUserHasLimits?: boolean } = {},
+  ): Promise<MessageRow[]> {
+    const rows: MessageRow[] = await manager.query(APPEND_SQL, appendParams(userId, sessionId, messages, unlessUserHasLimits));
     return rows.sort((a, b) => a.seq - b.seq);
   }
 

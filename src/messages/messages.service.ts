@@ -14,6 +14,7 @@ import {
   type SearchHitDto,
   type SessionStatsDto,
 } from './dto/message-response.dto.js';
+import { QuotaService } from '../usage/quota.service.js';
 import { messageNotFound } from './message.errors.js';
 import { MessagesRepository, type NewMessage, type SearchKey, type SearchRow } from './messages.repository.js';
 
@@ -30,6 +31,7 @@ export class MessagesService {
     private readonly messages: MessagesRepository,
     private readonly pagination: Pagination,
     private readonly dataSource: DataSource,
+    private readonly quota: QuotaService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
   ) {}
 
@@ -135,7 +137,19 @@ export class MessagesService {
     fieldName: (index: number, field: string) => string,
   ): Promise<MessageRow[]> {
     this.assertValid(dtos, fieldName);
-    const rows = await this.messages.append(user.id, sessionId, dtos.map(toNewMessage));
+    const messages = dtos.map(toNewMessage);
+    const userMessages = messages.filter((m) => m.role === 'user').length;
+    // Fast path, one statement: no quota can apply (it steps aside for a user with limits of their own).
+    let rows =
+      userMessages > 0 && this.quota.defaultsInForce()
+        ? []
+        : await this.messages.append(user.id, sessionId, messages, { unlessUserHasLimits: userMessages > 0 });
+    if (rows.length === 0 && userMessages > 0 && (await this.quota.appliesTo(user.id))) {
+      rows = await this.dataSource.transaction(async (tx) => {
+        await this.quota.reserve(tx, user.id, userMessages);
+        return this.messages.append(user.id, sessionId, messages, { manager: tx });
+      });
+    }
     if (rows.length === 0) throw await this.whyNotStored(user, sessionId);
     return rows;
   }

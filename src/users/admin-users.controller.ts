@@ -5,7 +5,7 @@ import { UuidParam } from '../common/dto/uuid-param.dto.js';
 import type { PageEnvelope } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
 import { AdminUpdateUserDto, ListUsersQueryDto } from './dto/update-user.dto.js';
-import { toUserResponse, UserPageDto, UserResponseDto } from './dto/user-response.dto.js';
+import { AdminUserResponseDto, toAdminUserResponse, UserPageDto } from './dto/user-response.dto.js';
 import { USER_NOT_FOUND } from './user.errors.js';
 import { UsersService } from './users.service.js';
 
@@ -20,24 +20,24 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'List users, newest first (admin)' })
   @ApiOkResponse({ type: UserPageDto })
   @ApiProblems(400, 401, 403)
-  list(@Query() query: ListUsersQueryDto): Promise<PageEnvelope<UserResponseDto>> {
+  list(@Query() query: ListUsersQueryDto): Promise<PageEnvelope<AdminUserResponseDto>> {
     return this.users.list(query);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a user (admin)' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: AdminUserResponseDto })
   @ApiProblems(400, 401, 403, USER_NOT_FOUND)
-  async get(@Param() { id }: UuidParam): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.get(id));
+  async get(@Param() { id }: UuidParam): Promise<AdminUserResponseDto> {
+    return toAdminUserResponse(await this.users.get(id));
   }
 
   @Patch(':id')
   @ApiOperation({ summary: "Change a user's role or daily quotas (admin)" })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: AdminUserResponseDto })
   @ApiProblems(400, 401, 403, USER_NOT_FOUND)
-  async update(@Param() { id }: UuidParam, @Body() dto: AdminUpdateUserDto): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.adminUpdate(id, dto));
+  async update(@Param() { id }: UuidParam, @Body() dto: AdminUpdateUserDto): Promise<AdminUserResponseDto> {
+    return toAdminUserResponse(await this.users.adminUpdate(id, dto));
   }
 
   @Delete(':id')

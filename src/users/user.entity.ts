@@ -24,6 +24,13 @@ export class User {
   @Column({ type: 'varchar', length: 16, default: 'user' })
   role!: UserRole;
 
+  /** Overrides DEFAULT_DAILY_TOKEN_LIMIT for this user; null means the default applies. */
+  @Column({ name: 'daily_token_limit', type: 'bigint', nullable: true })
+  dailyTokenLimit!: number | null;
+
+  @Column({ name: 'daily_message_limit', type: 'integer', nullable: true })
+  dailyMessageLimit!: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 

@@ -8,7 +8,7 @@ import { problem, ProblemException, unauthorized } from '../common/problem/probl
 import { escapeLike, isPgError, UNIQUE_VIOLATION } from '../common/sql.js';
 import { PasswordHasher } from './auth/password-hasher.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/update-user.dto.js';
-import { toUserResponse, type UserResponseDto } from './dto/user-response.dto.js';
+import { toAdminUserResponse, type AdminUserResponseDto } from './dto/user-response.dto.js';
 import { EMAIL_TAKEN, userNotFound } from './user.errors.js';
 import { User, type UserRole } from './user.entity.js';
 
@@ -68,6 +68,8 @@ export class UsersService {
   async adminUpdate(id: string, dto: AdminUpdateUserDto): Promise<User> {
     const patch: Partial<User> = {};
     if (dto.role !== undefined) patch.role = dto.role;
+    if (dto.daily_token_limit !== undefined) patch.dailyTokenLimit = dto.daily_token_limit;
+    if (dto.daily_message_limit !== undefined) patch.dailyMessageLimit = dto.daily_message_limit;
     if (Object.keys(patch).length > 0) await this.users.update({ id }, patch);
     return this.get(id);
   }
@@ -95,7 +97,7 @@ export class UsersService {
     return 'promoted';
   }
 
-  async list(query: ListUsersQueryDto): Promise<PageEnvelope<UserResponseDto>> {
+  async list(query: ListUsersQueryDto): Promise<PageEnvelope<AdminUserResponseDto>> {
     const search = query.search?.trim().toLowerCase() ?? '';
     const scope = JSON.stringify(['users', search]);
     const paging = this.pagination.resolve(
@@ -121,6 +123,6 @@ export class UsersService {
       page.andWhere(keyset.sql, keyset.params);
     }
     const rows = await page.getMany();
-    return this.pagination.envelope(rows, paging, total, scope, (u): UserKey => [u.createdAt.toISOString(), u.id], toUserResponse);
+    return this.pagination.envelope(rows, paging, total, scope, (u): UserKey => [u.createdAt.toISOString(), u.id], toAdminUserResponse);
   }
 }

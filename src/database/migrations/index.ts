@@ -1,6 +1,12 @@
 import { CreateUsersAndAuth1795305600000 } from './1795305600000-CreateUsersAndAuth.js';
 import { CreateChatSessions1795305700000 } from './1795305700000-CreateChatSessions.js';
 import { CreateChatMessages1795305800000 } from './1795305800000-CreateChatMessages.js';
+import { CreateUsage1795305900000 } from './1795305900000-CreateUsage.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
-export const MIGRATIONS = [CreateUsersAndAuth1795305600000, CreateChatSessions1795305700000, CreateChatMessages1795305800000];
+export const MIGRATIONS = [
+  CreateUsersAndAuth1795305600000,
+  CreateChatSessions1795305700000,
+  CreateChatMessages1795305800000,
+  CreateUsage1795305900000,
+];

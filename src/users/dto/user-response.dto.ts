@@ -25,7 +25,20 @@ export class UserResponseDto {
   updated_at!: string;
 }
 
-export class UserPageDto extends PageOf(UserResponseDto) {}
+/** What admins see: the user plus their own quota overrides (null: the default applies). */
+export class AdminUserResponseDto extends UserResponseDto {
+  @ApiProperty({ type: Number, nullable: true, example: null })
+  daily_token_limit!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 500 })
+  daily_message_limit!: number | null;
+}
+
+export class UserPageDto extends PageOf(AdminUserResponseDto) {}
+
+export function toAdminUserResponse(user: User): AdminUserResponseDto {
+  return { ...toUserResponse(user), daily_token_limit: user.dailyTokenLimit, daily_message_limit: user.dailyMessageLimit };
+}
 
 /** The only way a user leaves the service layer: fields listed one by one, so a new column cannot leak. */
 export function toUserResponse(user: User): UserResponseDto {

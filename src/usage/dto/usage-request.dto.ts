@@ -1,0 +1,34 @@
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination/page-query.dto.js';
+import { LEADERBOARD_ORDERS, USAGE_GROUPS, type LeaderboardOrder, type UsageGroup } from '../usage.repository.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class DateRangeQueryDto {
+  @ApiPropertyOptional({ format: 'date', example: '2026-11-01', description: 'First UTC day, inclusive. Default: 29 days before `to`.' })
+  @IsOptional()
+  @Matches(DATE, { message: 'from must be a date (YYYY-MM-DD)' })
+  @IsISO8601({ strict: true }, { message: 'from must be a real calendar date' })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date', example: '2026-11-22', description: 'Last UTC day, inclusive. Default: today.' })
+  @IsOptional()
+  @Matches(DATE, { message: 'to must be a date (YYYY-MM-DD)' })
+  @IsISO8601({ strict: true }, { message: 'to must be a real calendar date' })
+  to?: string;
+}
+
+export class UsageQueryDto extends DateRangeQueryDto {
+  @ApiPropertyOptional({ enum: USAGE_GROUPS, default: 'day' })
+  @IsOptional()
+  @IsIn(USAGE_GROUPS)
+  group_by?: UsageGroup;
+}
+
+export class AdminUsageQueryDto extends IntersectionType(DateRangeQueryDto, PageQueryDto) {
+  @ApiPropertyOptional({ enum: LEADERBOARD_ORDERS, default: 'total_tokens' })
+  @IsOptional()
+  @IsIn(LEADERBOARD_ORDERS)
+  order_by?: LeaderboardOrder;
+}

@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Paging } from '../common/pagination/pagination.js';
+
+const TODAY = "(now() AT TIME ZONE 'UTC')::date";
+
+/**
+ * The accounting half of an append, as a CTE of the append's own statement: rows of `source` (just inserted
+ * messages) are added to the day's usage per agent type, model and session. One statement, one commit.
+ */
+export function usageUpsertCte(source: string, userIdParam: string): string {
+  return `usage AS (
+    INSERT INTO usage_daily AS u (user_id, day, agent_type, model, session_id, prompt_tokens, completion_tokens, messages, user_messages)
+    SELECT ${userIdParam}::uuid, ${TODAY}, agent_type, coalesce(model, ''), session_id,
+           sum(coalesce(prompt_tokens, 0)), sum(coalesce(completion_tokens, 0)), count(*), count(*) FILTER (WHERE role = 'user')
+      FROM ${source}
+     GROUP BY agent_type, coalesce(model, ''), session_id
+    ON CONFLICT (user_id, day, agent_type, model, session_id) DO UPDATE SET
+      prompt_tokens = u.prompt_tokens + EXCLUDED.prompt_tokens,
+      completion_tokens = u.completion_tokens + EXCLUDED.completion_tokens,
+      messages = u.messages + EXCLUDED.messages,
+      user_messages = u.user_messages + EXCLUDED.user_messages
+  )`;
+}
+
+export const USAGE_GROUPS = ['day', 'agent_type', 'model', 'session'] as const;
+export type UsageGroup = (typeof USAGE_GROUPS)[number];
+
+const GROUP_KEY: Record<UsageGroup, string> = {
+  day: "to_char(day, 'YYYY-MM-DD')",
+  agent_type: 'agent_type',
+  model: "nullif(model, '')",
+  session: 'session_id::text',
+};
+
+export const LEADERBOARD_ORDERS = ['total_tokens', 'prompt_tokens', 'completion_tokens', 'messages'] as const;
+export type LeaderboardOrder = (typeof LEADERBOARD_ORDERS)[number];
+
+export interface UsageTotals {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  messages: number;
+}
+
+export interface LeaderboardRow extends UsageTotals {
+  user_id: string;
+  email: string;
+}
+
+export type LeaderboardKey = [number, string];
+
+const SUMS = `coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
+              coalesce(sum(completion_tokens), 0)::bigint AS completion_tokens,
+              coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS total_tokens,
+              coalesce(sum(messages), 0)::bigint AS messages`;
+
+@Injectable()
+export class UsageRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Serialises quota decisions for one user (across instances) until the transaction ends; returns their own limits. */
+  async lockQuota(
+    manager: EntityManager,
+    userId: string,
+  ): Promise<{ daily_token_limit: number | null; daily_message_limit: number | null } | null> {
+    const [row] = await manager.query(
+      'SELECT pg_advisory_xact_lock(hashtextextended($2, 0)) AS locked, daily_token_limit, daily_message_limit FROM users WHERE id = $1',
+      [userId, `quota:${userId}`],
+    );
+    return row ?? null;
+  }
+
+  async ownLimits(userId: string): Promise<{ daily_token_limit: number | null; daily_message_limit: number | null } | null> {
+    const [row] = await this.dataSource.query('SELECT daily_token_limit, daily_message_limit FROM users WHERE id = $1', [userId]);
+    return row ?? null;
+  }
+
+  /** Today's spending (UTC day); inside a quota transaction this runs after lockQuota and sees every earlier commit. */
+  async usedToday(userId: string, manager = this.dataSource.manager): Promise<{ tokens: number; user_messages: number }> {
+    const [row] = await manager.query(
+      `SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS tokens, coalesce(sum(user_messages), 0)::bigint AS user_messages
+         FROM usage_daily WHERE user_id = $1 AND day = ${TODAY}`,
+      [userId],
+    );
+    return row;
+  }
+
+  async report(
+    userId: string,
+    from: string,
+    to: string,
+    groupBy: UsageGroup,
+  ): Promise<{ total: UsageTotals; buckets: (UsageTotals & { key: string | null })[] }> {
+    const params = [userId, from, to];
+    const range = 'WHERE user_id = $1 AND day BETWEEN $2::date AND $3::date';
+    const order = groupBy === 'day' ? 'key ASC' : 'total_tokens DESC, messages DESC, key ASC';
+    const [[total], buckets] = await Promise.all([
+      this.dataSource.query(`SELECT ${SUMS} FROM usage_daily ${range}`, params),
+      this.dataSource.query(`SELECT ${GROUP_KEY[groupBy]} AS key, ${SUMS} FROM usage_daily ${range} GROUP BY 1 ORDER BY ${order}`, params),
+    ]);
+    return { total, buckets };
+  }
+
+  /** Per agent type, from the user's visible sessions: one query whatever the number of sessions. */
+  sessionStats(
+    userId: string,
+  ): Promise<
+    { agent_type: string; sessions: number; active: number; messages: number; tokens: number; most_recent: Date; oldest: Date }[]
+  > {
+    return this.dataSource.query(
+      `SELECT agent_type, count(*)::int AS sessions, count(*) FILTER (WHERE is_active)::int AS active,
+              sum(message_count)::bigint AS messages, sum(total_tokens)::bigint AS tokens,
+              max(last_message_at) AS most_recent, min(created_at) AS oldest
+         FROM chat_sessions WHERE user_id = $1 AND deleted_at IS NULL GROUP BY agent_type`,
+      [userId],
+    );
+  }
+
+  /** Per-user totals over a date range, largest first, keyset-pageable on (ordered total, user id). */
+  async leaderboard(
+    from: string,
+    to: string,
+    orderBy: LeaderboardOrder,
+    paging: Paging<LeaderboardKey>,
+  ): Promise<{ rows: LeaderboardRow[]; total: number }> {
+    const params: unknown[] = [from, to];
+    const after =
+      paging.mode === 'cursor'
+        ? `WHERE (${orderBy}, user_id) < ($${params.push(paging.after[0])}, $${params.push(paging.after[1])}::uuid)`
+        : '';
+    const limit = `LIMIT $${params.push(paging.size + 1)}`;
+    const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
+    const [rows, [counted]] = await Promise.all([
+      this.dataSource.query(
+        `SELECT t.*, u.email FROM (
+           SELECT user_id, ${SUMS} FROM usage_daily WHERE day BETWEEN $1::date AND $2::date GROUP BY user_id
+         ) t JOIN users u ON u.id = t.user_id
+         ${after}
+         ORDER BY ${orderBy} DESC, user_id DESC ${limit} ${offset}`,
+        params,
+      ),
+      this.dataSource.query('SELECT count(DISTINCT user_id)::int AS total FROM usage_daily WHERE day BETWEEN $1::date AND $2::date', [
+        from,
+        to,
+      ]),
+    ]);
+    return { rows, total: counted.total };
+  }
+}

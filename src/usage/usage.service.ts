@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../common/decorators/current-user.decorator.js';
+import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { resolveDateRange } from './date-range.js';
+import type { AdminUsageQueryDto, UsageQueryDto } from './dto/usage-request.dto.js';
+import type { UsageReportDto, UsageStatsDto, UserUsageDto } from './dto/usage-response.dto.js';
+import { UsageRepository, type LeaderboardKey, type LeaderboardRow } from './usage.repository.js';
+
+const LEADERBOARD_PAGE = { defaultSize: 20, maxSize: 100 };
+
+const isLeaderboardKey = (key: unknown): key is LeaderboardKey =>
+  Array.isArray(key) && key.length === 2 && Number.isInteger(key[0]) && typeof key[1] === 'string';
+
+@Injectable()
+export class UsageService {
+  constructor(
+    private readonly usage: UsageRepository,
+    private readonly pagination: Pagination,
+  ) {}
+
+  async report(user: AuthUser, query: UsageQueryDto): Promise<UsageReportDto> {
+    const { from, to } = resolveDateRange(query);
+    return this.usage.report(user.id, from, to, query.group_by ?? 'day');
+  }
+
+  async stats(user: AuthUser): Promise<UsageStatsDto> {
+    const rows = await this.usage.sessionStats(user.id);
+    const sum = (pick: (row: (typeof rows)[number]) => number) => rows.reduce((total, row) => total + pick(row), 0);
+    const latest = rows.length ? Math.max(...rows.map((row) => row.most_recent.getTime())) : null;
+    const oldest = rows.length ? Math.min(...rows.map((row) => row.oldest.getTime())) : null;
+    return {
+      user_id: user.id,
+      total_sessions: sum((row) => row.sessions),
+      active_sessions: sum((row) => row.active),
+      total_messages: sum((row) => row.messages),
+      total_tokens: sum((row) => row.tokens),
+      sessions_by_agent_type: Object.fromEntries(rows.map((row) => [row.agent_type, row.sessions])),
+      most_recent_session: latest === null ? null : new Date(latest).toISOString(),
+      oldest_session: oldest === null ? null : new Date(oldest).toISOString(),
+    };
+  }
+
+  async leaderboard(query: AdminUsageQueryDto): Promise<PageEnvelope<UserUsageDto>> {
+    const { from, to } = resolveDateRange(query);
+    const orderBy = query.order_by ?? 'total_tokens';
+    const scope = JSON.stringify(['admin-usage', from, to, orderBy]);
+    const paging = this.pagination.resolve(query, LEADERBOARD_PAGE, scope, isLeaderboardKey);
+    const { rows, total } = await this.usage.leaderboard(from, to, orderBy, paging);
+    return this.pagination.envelope(rows, paging, total, scope, (row): LeaderboardKey => [row[orderBy], row.user_id], toUserUsage);
+  }
+}
+
+function toUserUsage(row: LeaderboardRow): UserUsageDto {
+  return {
+    user_id: row.user_id,
+    email: row.email,
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    total_tokens: row.total_tokens,
+    messages: row.messages,
+  };
+}
