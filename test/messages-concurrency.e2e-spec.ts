@@ -1,7 +1,7 @@
 import { API, registerUser, type TestUser } from './support/factories.js';
 import { call } from './support/http.js';
 import { startTestApp, testPool, type TestApp } from './support/test-app.js';
-import { historyPageQuery } from '../src/messages/messages.repository.js';
+import { historyPageQuery } from '../src/messages/messages.sql.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

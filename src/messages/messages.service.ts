@@ -16,7 +16,8 @@ import {
 } from './dto/message-response.dto.js';
 import { QuotaService } from '../usage/quota.service.js';
 import { messageNotFound } from './message.errors.js';
-import { MessagesRepository, type NewMessage, type SearchKey, type SearchRow } from './messages.repository.js';
+import { MessagesRepository, type SearchKey, type SearchRow } from './messages.repository.js';
+import type { NewMessage } from './messages.sql.js';
 
 const HISTORY_PAGE = { defaultSize: 50, maxSize: 200 };
 const SEARCH_PAGE = { defaultSize: 20, maxSize: 100 };

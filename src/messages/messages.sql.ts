@@ -1,0 +1,91 @@
+import type { Paging } from '../common/pagination/pagination.js';
+import { usageUpsertCte } from '../usage/usage.sql.js';
+import type { MessageRole } from './message.entity.js';
+
+/**
+ * The hot-path SQL of the messages module, free of framework imports so the benchmark's raw baseline
+ * server runs exactly the same statements.
+ */
+export const MESSAGE_COLUMNS =
+  'id, session_id, seq, role, content, agent_type, model, metadata, prompt_tokens, completion_tokens, created_at, updated_at';
+
+export interface NewMessage {
+  role: MessageRole;
+  content: string;
+  agentType: string | null;
+  model: string | null;
+  metadata: Record<string, unknown>;
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+/**
+ * Appends messages in ONE statement: the UPDATE of the session row takes its lock (serialising appends to
+ * that session on every instance), hands out the next seq numbers and moves the counters; the INSERT
+ * numbers the new rows from there; the usage CTE accounts for them. All of it commits or none of it does.
+ * A session that is missing, foreign, deleted or inactive matches nothing, and nothing is written. With
+ * $13 true the statement also writes nothing for a user who has quota limits of their own: the caller
+ * then takes the quota path (a transaction under the user's quota lock) instead.
+ */
+export const APPEND_SQL = `
+  WITH session AS (
+    UPDATE chat_sessions
+       SET last_seq = last_seq + $3,
+           message_count = message_count + $3,
+           total_tokens = total_tokens + $4,
+           last_message_at = greatest(last_message_at, now()),
+           last_message_preview = left($5, 200),
+           updated_at = now()
+     WHERE id = $1 AND user_id = $2 AND is_active AND deleted_at IS NULL
+       AND NOT ($13::boolean AND EXISTS (
+             SELECT 1 FROM users WHERE id = $2 AND (daily_token_limit IS NOT NULL OR daily_message_limit IS NOT NULL)))
+     RETURNING id, last_seq - $3 AS base_seq, agent_type
+  ), inserted AS (
+    INSERT INTO chat_messages (session_id, user_id, seq, role, content, agent_type, model, metadata, prompt_tokens, completion_tokens)
+    SELECT session.id, $2, session.base_seq + m.ord, m.role, m.content, coalesce(m.agent_type, session.agent_type),
+           m.model, m.metadata, m.prompt_tokens, m.completion_tokens
+      FROM session,
+           unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::int[], $12::int[])
+             WITH ORDINALITY AS m(role, content, agent_type, model, metadata, prompt_tokens, completion_tokens, ord)
+    RETURNING ${MESSAGE_COLUMNS}
+  ), ${usageUpsertCte('inserted', '$2')}
+  SELECT ${MESSAGE_COLUMNS} FROM inserted`;
+
+export function appendParams(userId: string, sessionId: string, messages: NewMessage[], unlessUserHasLimits: boolean): unknown[] {
+  const tokens = messages.reduce((sum, m) => sum + (m.promptTokens ?? 0) + (m.completionTokens ?? 0), 0);
+  return [
+    sessionId,
+    userId,
+    messages.length,
+    tokens,
+    messages.at(-1)!.content,
+    messages.map((m) => m.role),
+    messages.map((m) => m.content),
+    messages.map((m) => m.agentType),
+    messages.map((m) => m.model),
+    messages.map((m) => JSON.stringify(m.metadata)),
+    messages.map((m) => m.promptTokens),
+    messages.map((m) => m.completionTokens),
+    unlessUserHasLimits,
+  ];
+}
+
+/**
+ * One page of a session's history: keyset on the (session_id, seq) unique index in cursor mode, so a page
+ * at any depth is an index range scan of page_size + 1 rows; offset only in page mode.
+ */
+export function historyPageQuery(
+  userId: string,
+  sessionId: string,
+  role: MessageRole | undefined,
+  order: 'asc' | 'desc',
+  paging: Paging<[number]>,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [sessionId, userId];
+  const where = ['session_id = $1', 'user_id = $2'];
+  if (role) where.push(`role = $${params.push(role)}`);
+  if (paging.mode === 'cursor') where.push(`seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
+  const limit = `LIMIT $${params.push(paging.size + 1)}`;
+  const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
+  return { sql: `SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE ${where.join(' AND ')} ORDER BY seq ${order} ${limit} ${offset}`, params };
+}
