@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
-import { problemBody, ProblemException, type FieldError } from '../problem/problem.js';
+import { problemBody, ProblemException, type FieldError, type ProblemBody } from '../problem/problem.js';
 
 interface Problem {
   status: number;
@@ -41,59 +41,63 @@ const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '
 const UNAVAILABLE_MESSAGE =
   /connection terminated|timeout exceeded when trying to connect|connection timeout|Connection ended|Client has encountered a connection error/i;
 
+const logger = new Logger('ProblemFilter');
+
 /**
  * The one place errors become responses: application/problem+json (RFC 9457) with a stable `code`.
  * A 500 says nothing about its cause; the cause goes to the log with the request id.
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  private readonly logger = new Logger('ProblemFilter');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const problem = this.toProblem(exception, request);
+    const { problem, body } = describeProblem(exception, request.url ?? '/', request.id);
     if (reply.sent || reply.raw.headersSent) return;
-
-    const instance = (request.url ?? '/').split('?')[0];
     void reply
       .status(problem.status)
       .headers(problem.headers ?? {})
       .type('application/problem+json; charset=utf-8')
-      .send(JSON.stringify(problemBody(problem.status, problem.code, problem.detail, instance, problem.errors)));
+      .send(JSON.stringify(body));
   }
+}
 
-  private toProblem(exception: unknown, request: FastifyRequest): Problem {
-    if (exception instanceof ProblemException) {
-      return { status: exception.getStatus(), code: exception.code, detail: exception.detail, ...exception.extras };
-    }
-    if (exception instanceof ThrottlerException) {
-      return { status: 429, code: 'rate_limited', detail: 'Too many requests from this client; retry later.' };
-    }
-    if (exception instanceof HttpException && exception.getStatus() < 500) return this.fromHttpException(exception);
+/** Maps any error to its problem (status, code, headers) and body; also used where no reply can carry it, like an SSE stream. */
+export function describeProblem(exception: unknown, url: string, requestId: string): { problem: Problem; body: ProblemBody } {
+  const problem = resolveProblem(exception, requestId);
+  return { problem, body: problemBody(problem.status, problem.code, problem.detail, url.split('?')[0], problem.errors) };
+}
 
-    const database = databaseProblem(exception);
-    if (database) {
-      this.logger.warn({ err: loggable(exception), reqId: request.id }, `database unavailable: ${errorMessage(exception)}`);
-      return database;
-    }
-    if (exception instanceof HttpException && exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE) {
-      return { status: 503, code: 'service_unavailable', detail: 'The service cannot reach its database right now.' };
-    }
-    this.logger.error({ err: loggable(exception), reqId: request.id }, `unhandled error: ${errorMessage(exception)}`);
-    return { status: 500, code: 'internal_error', detail: 'An unexpected error occurred. It has been logged.' };
+function resolveProblem(exception: unknown, requestId: string): Problem {
+  if (exception instanceof ProblemException) {
+    return { status: exception.getStatus(), code: exception.code, detail: exception.detail, ...exception.extras };
   }
-
-  private fromHttpException(exception: HttpException): Problem {
-    const status = exception.getStatus();
-    const fastifyCode = (exception.cause as { code?: string } | undefined)?.code;
-    const known = fastifyCode ? FASTIFY_ERRORS[fastifyCode] : undefined;
-    if (known) return { status, ...known };
-    if (exception.cause instanceof SyntaxError) return { status: 400, ...FASTIFY_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY };
-    const code = CODE_BY_STATUS[status] ?? 'bad_request';
-    if (status === 404) return { status, code, detail: 'No such resource or route.' };
-    return { status, code, detail: safeMessage(exception) };
+  if (exception instanceof ThrottlerException) {
+    return { status: 429, code: 'rate_limited', detail: 'Too many requests from this client; retry later.' };
   }
+  if (exception instanceof HttpException && exception.getStatus() < 500) return fromHttpException(exception);
+
+  const database = databaseProblem(exception);
+  if (database) {
+    logger.warn({ err: loggable(exception), reqId: requestId }, `database unavailable: ${errorMessage(exception)}`);
+    return database;
+  }
+  if (exception instanceof HttpException && exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE) {
+    return { status: 503, code: 'service_unavailable', detail: 'The service cannot reach its database right now.' };
+  }
+  logger.error({ err: loggable(exception), reqId: requestId }, `unhandled error: ${errorMessage(exception)}`);
+  return { status: 500, code: 'internal_error', detail: 'An unexpected error occurred. It has been logged.' };
+}
+
+function fromHttpException(exception: HttpException): Problem {
+  const status = exception.getStatus();
+  const fastifyCode = (exception.cause as { code?: string } | undefined)?.code;
+  const known = fastifyCode ? FASTIFY_ERRORS[fastifyCode] : undefined;
+  if (known) return { status, ...known };
+  if (exception.cause instanceof SyntaxError) return { status: 400, ...FASTIFY_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY };
+  const code = CODE_BY_STATUS[status] ?? 'bad_request';
+  if (status === 404) return { status, code, detail: 'No such resource or route.' };
+  return { status, code, detail: safeMessage(exception) };
 }
 
 function databaseProblem(exception: unknown): Problem | null {
