@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Paging } from '../common/pagination/pagination.js';
 import type { MessageRow } from './dto/message-response.dto.js';
 import type { MessageRole } from './message.entity.js';
-import { APPEND_SQL, appendParams, historyPageQuery, MESSAGE_COLUMNS, type NewMessage } from './messages.sql.js';
+import { APPEND_SQL, appendParams, historyPageQuery, MESSAGE_COLUMNS, type AppendOptions, type NewMessage } from './messages.sql.js';
 
 export interface SearchFilters {
   sessionId?: string;
@@ -34,9 +34,9 @@ export class MessagesRepository {
     userId: string,
     sessionId: string,
     messages: NewMessage[],
-    { manager = this.dataSource.manager, unlessUserHasLimits = false }: { manager?: EntityManager; unlessUserHasLimits?: boolean } = {},
+    { manager = this.dataSource.manager, ...options }: AppendOptions & { manager?: EntityManager } = {},
   ): Promise<MessageRow[]> {
-    const rows: MessageRow[] = await manager.query(APPEND_SQL, appendParams(userId, sessionId, messages, unlessUserHasLimits));
+    const rows: MessageRow[] = await manager.query(APPEND_SQL, appendParams(userId, sessionId, messages, options));
     return rows.sort((a, b) => a.seq - b.seq);
   }
 

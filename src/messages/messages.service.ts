@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import type { AuthUser } from '../common/decorators/current-user.decorator.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
@@ -17,7 +17,7 @@ import {
 import { QuotaService } from '../usage/quota.service.js';
 import { messageNotFound } from './message.errors.js';
 import { MessagesRepository, type SearchKey, type SearchRow } from './messages.repository.js';
-import type { NewMessage } from './messages.sql.js';
+import type { AppendOptions, NewMessage } from './messages.sql.js';
 
 const HISTORY_PAGE = { defaultSize: 50, maxSize: 200 };
 const SEARCH_PAGE = { defaultSize: 20, maxSize: 100 };
@@ -153,6 +153,17 @@ export class MessagesService {
     }
     if (rows.length === 0) throw await this.whyNotStored(user, sessionId);
     return rows;
+  }
+
+  /**
+   * For callers that own the transaction and the quota decision (the chat turn): validates and appends
+   * inside `manager`, or throws the session's 404/409.
+   */
+  async appendIn(manager: EntityManager, user: AuthUser, sessionId: string, dto: CreateMessageDto, options: AppendOptions = {}) {
+    this.assertValid([dto], (_, field) => field);
+    const [row] = await this.messages.append(user.id, sessionId, [toNewMessage(dto)], { manager, ...options });
+    if (!row) throw await this.whyNotStored(user, sessionId);
+    return toMessageResponse(row);
   }
 
   /** The append matched no session: tell missing (or foreign, or deleted) apart from inactive. */

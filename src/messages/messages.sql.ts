@@ -23,9 +23,10 @@ export interface NewMessage {
  * Appends messages in ONE statement: the UPDATE of the session row takes its lock (serialising appends to
  * that session on every instance), hands out the next seq numbers and moves the counters; the INSERT
  * numbers the new rows from there; the usage CTE accounts for them. All of it commits or none of it does.
- * A session that is missing, foreign, deleted or inactive matches nothing, and nothing is written. With
- * $13 true the statement also writes nothing for a user who has quota limits of their own: the caller
- * then takes the quota path (a transaction under the user's quota lock) instead.
+ * A session that is missing, foreign, deleted or inactive matches nothing, and nothing is written.
+ * Options: `unlessUserHasLimits` also writes nothing for a user who has quota limits of their own (the
+ * caller then takes the quota path, a transaction under the user's quota lock); `evenIfInactive` accepts
+ * an inactive session, for a model reply whose session was retired while the model was answering.
  */
 export const APPEND_SQL = `
   WITH session AS (
@@ -36,7 +37,7 @@ export const APPEND_SQL = `
            last_message_at = greatest(last_message_at, now()),
            last_message_preview = left($5, 200),
            updated_at = now()
-     WHERE id = $1 AND user_id = $2 AND is_active AND deleted_at IS NULL
+     WHERE id = $1 AND user_id = $2 AND (is_active OR $14::boolean) AND deleted_at IS NULL
        AND NOT ($13::boolean AND EXISTS (
              SELECT 1 FROM users WHERE id = $2 AND (daily_token_limit IS NOT NULL OR daily_message_limit IS NOT NULL)))
      RETURNING id, last_seq - $3 AS base_seq, agent_type
@@ -51,7 +52,12 @@ export const APPEND_SQL = `
   ), ${usageUpsertCte('inserted', '$2')}
   SELECT ${MESSAGE_COLUMNS} FROM inserted`;
 
-export function appendParams(userId: string, sessionId: string, messages: NewMessage[], unlessUserHasLimits: boolean): unknown[] {
+export interface AppendOptions {
+  unlessUserHasLimits?: boolean;
+  evenIfInactive?: boolean;
+}
+
+export function appendParams(userId: string, sessionId: string, messages: NewMessage[], options: AppendOptions = {}): unknown[] {
   const tokens = messages.reduce((sum, m) => sum + (m.promptTokens ?? 0) + (m.completionTokens ?? 0), 0);
   return [
     sessionId,
@@ -66,7 +72,8 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
     messages.map((m) => JSON.stringify(m.metadata)),
     messages.map((m) => m.promptTokens),
     messages.map((m) => m.completionTokens),
-    unlessUserHasLimits,
+    options.unlessUserHasLimits ?? false,
+    options.evenIfInactive ?? false,
   ];
 }
 
@@ -87,5 +94,8 @@ export function historyPageQuery(
   if (paging.mode === 'cursor') where.push(`seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;
   const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
-  return { sql: `SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE ${where.join(' AND ')} ORDER BY seq ${order} ${limit} ${offset}`, params };
+  return {
+    sql: `SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE ${where.join(' AND ')} ORDER BY seq ${order} ${limit} ${offset}`,
+    params,
+  };
 }
