@@ -7,6 +7,7 @@ import { JwtAuthGuard } from './common/guards/jwt-auth.guard.js';
 import { RolesGuard } from './common/guards/roles.guard.js';
 import { httpLoggerParams } from './common/logging/logger.js';
 import type { Env } from './config/env.js';
+import { ChatModule } from './chat/chat.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         UsersModule,
         SessionsModule,
         UsageModule,
+        ChatModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -1,0 +1,98 @@
+import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ConfigService } from '@nestjs/config';
+import type { EnvironmentVariables } from '../config/env.schema.js';
+import { CurrentUser, type AuthUser } from '../common/decorators/current-user.decorator.js';
+import { describeProblem } from '../common/filters/problem.filter.js';
+import { ApiProblems, ProblemDto } from '../common/swagger/api-problems.decorator.js';
+import { SESSION_INACTIVE, SESSION_LIMIT_REACHED, SESSION_NOT_FOUND } from '../sessions/session.errors.js';
+import { QUOTA_EXCEEDED } from '../usage/usage.errors.js';
+import { UPSTREAM_ERROR } from './chat.errors.js';
+import { ChatService } from './chat.service.js';
+import { ChatDeltaEventDto, ChatDoneEventDto, ChatRequestDto, ChatResponseDto, ChatSessionEventDto } from './dto/chat.dto.js';
+import { clientDisconnect, SseStream } from './sse-stream.js';
+
+const SSE_EXAMPLE = [
+  'event: session',
+  'data: {"session_id":"…","evicted_session_ids":[],"user_message":{"seq":1,"role":"user","content":"Hi",…}}',
+  '',
+  'event: delta',
+  'data: {"content":"Hello"}',
+  '',
+  ': keep-alive',
+  '',
+  'event: done',
+  'data: {"assistant_message":{"seq":2,"role":"assistant","content":"Hello there","model":"echo",…},"usage":{…}}',
+  '',
+].join('\n');
+
+@ApiTags('chat')
+@ApiBearerAuth()
+@ApiExtraModels(ChatSessionEventDto, ChatDeltaEventDto, ChatDoneEventDto, ProblemDto)
+@Controller('chat')
+export class ChatController {
+  constructor(
+    private readonly chat: ChatService,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+  ) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'One chat turn: store your message, ask the model, store and return (or stream) its reply',
+    description:
+      'Without session_id a new session is created (under the active-session limit). Your message is stored before ' +
+      'the model is called. With `stream: true` (or `Accept: text/event-stream`) the reply streams as Server-Sent ' +
+      'Events: `session` (ChatSessionEventDto), then `delta` (ChatDeltaEventDto) as tokens arrive, then `done` ' +
+      '(ChatDoneEventDto); a failure sends `error` (a problem object) and ends the stream; a `: keep-alive` comment ' +
+      'line comes every 15 s. If you disconnect mid-stream, the partial reply is kept with ' +
+      'metadata.finish_reason "interrupted".',
+  })
+  @ApiResponse({ status: 201, description: 'Without streaming.', type: ChatResponseDto })
+  @ApiResponse({
+    status: 200,
+    description: 'Streaming: text/event-stream with events session, delta…, done (or error).',
+    content: {
+      'text/event-stream': {
+        schema: {
+          type: 'string',
+          description: 'SSE frames; each data line is one JSON object.',
+          oneOf: [
+            { $ref: getSchemaPath(ChatSessionEventDto) },
+            { $ref: getSchemaPath(ChatDeltaEventDto) },
+            { $ref: getSchemaPath(ChatDoneEventDto) },
+            { $ref: getSchemaPath(ProblemDto) },
+          ],
+        },
+        example: SSE_EXAMPLE,
+      },
+    },
+  })
+  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_INACTIVE, SESSION_LIMIT_REACHED, QUOTA_EXCEEDED, UPSTREAM_ERROR)
+  async turn(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: ChatRequestDto,
+    @Headers('accept') accept: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const streaming = dto.stream ?? /\btext\/event-stream\b/.test(accept ?? '');
+    const turn = await this.chat.begin(user, dto);
+    const started = { session_id: turn.session_id, evicted_session_ids: turn.evicted_session_ids, user_message: turn.user_message };
+    if (!streaming) {
+      const answer = await this.chat.reply(user, turn, clientDisconnect(reply), () => undefined);
+      if (answer && !reply.raw.destroyed)
+        void reply.status(201).send({ ...started, assistant_message: answer.assistant_message, usage: answer.usage });
+      return;
+    }
+    const stream = new SseStream(reply, this.config.get('CHAT_HEARTBEAT_MS', { infer: true }));
+    stream.send('session', started);
+    try {
+      const answer = await this.chat.reply(user, turn, stream.clientGone, (content) => stream.send('delta', { content }));
+      if (answer) stream.send('done', { assistant_message: answer.assistant_message, usage: answer.usage });
+    } catch (error) {
+      stream.send('error', describeProblem(error, reply.request.url, reply.request.id).body);
+    } finally {
+      stream.end();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { MessageResponseDto } from '../../messages/dto/message-response.dto.js';
+
+export class ChatRequestDto {
+  @ApiProperty({ example: 'Why does the nightly import fail on Sundays?', description: '1 to CHAT_MESSAGE_MAX_LENGTH characters.' })
+  @IsString()
+  @Length(1, 1_000_000)
+  message!: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'An active session of yours; without it a new session is created.' })
+  @IsOptional()
+  @IsUUID('all')
+  session_id?: string;
+
+  @ApiPropertyOptional({ example: 'primary', description: 'Agent type of the new session (default primary).' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]{0,31}$/, { message: 'agent_type must be one of the configured agent types' })
+  agent_type?: string;
+
+  @ApiPropertyOptional({ description: "Title of the new session; default: the message's first 60 characters." })
+  @IsOptional()
+  @IsString()
+  @Length(1, 10_000)
+  title?: string;
+
+  @ApiPropertyOptional({ example: 'gpt-4o-mini', description: 'Overrides LLM_MODEL for this turn.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  model?: string;
+
+  @ApiPropertyOptional({ description: 'true: Server-Sent Events. Absent: streams when the request accepts text/event-stream.' })
+  @IsOptional()
+  @IsBoolean()
+  stream?: boolean;
+}
+
+export class ChatUsageDto {
+  @ApiProperty({ example: 812 })
+  prompt_tokens!: number;
+
+  @ApiProperty({ example: 164 })
+  completion_tokens!: number;
+
+  @ApiProperty({ example: 976 })
+  total_tokens!: number;
+}
+
+/** `event: session`, first: where the turn is stored. */
+export class ChatSessionEventDto {
+  @ApiProperty({ format: 'uuid' })
+  session_id!: string;
+
+  @ApiProperty({ type: [String], format: 'uuid', description: 'Sessions retired to make room for a new one.' })
+  evicted_session_ids!: string[];
+
+  @ApiProperty({ type: MessageResponseDto, description: 'Already stored before the model is called.' })
+  user_message!: MessageResponseDto;
+}
+
+/** `event: delta`, repeated: the next piece of the reply. */
+export class ChatDeltaEventDto {
+  @ApiProperty({ example: 'The import ' })
+  content!: string;
+}
+
+/** `event: done`, last on success: the stored reply. */
+export class ChatDoneEventDto {
+  @ApiProperty({ type: MessageResponseDto, description: 'model, tokens and metadata.finish_reason included.' })
+  assistant_message!: MessageResponseDto;
+
+  @ApiProperty({ type: ChatUsageDto })
+  usage!: ChatUsageDto;
+}
+
+export class ChatResponseDto extends ChatSessionEventDto {
+  @ApiProperty({ type: MessageResponseDto })
+  assistant_message!: MessageResponseDto;
+
+  @ApiProperty({ type: ChatUsageDto })
+  usage!: ChatUsageDto;
+}
