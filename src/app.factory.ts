@@ -17,7 +17,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export interface App {
   app: NestFastifyApplication;
-  /** From now on every response asks the client to close its connection (used while draining). */
+  /** From now on responses ask clients to close their connection, and idle connections are dropped. */
   startDraining(): void;
 }
 
@@ -42,8 +42,12 @@ export async function createApp(env: Env & { DATABASE_URL: string }, logger: Log
   let draining = false;
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    if (draining) void reply.header('connection', 'close');
     done();
+  });
+  // Decided when the response goes out, so requests already running when draining starts close too.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) void reply.header('connection', 'close');
+    done(null, payload);
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, logger), adapter, {
@@ -71,7 +75,15 @@ export async function createApp(env: Env & { DATABASE_URL: string }, logger: Log
   setupSwagger(app);
   await app.init();
   await fastify.ready();
-  return { app, startDraining: () => (draining = true) };
+  const startDraining = () => {
+    draining = true;
+    // server.close() only drops connections idle at that moment; keep-alive connections that go idle
+    // later (a request finishing, a stream ending) are dropped here instead of at their keep-alive timeout.
+    const server = app.getHttpServer();
+    const closer = setInterval(() => server.closeIdleConnections(), 100);
+    server.once('close', () => clearInterval(closer));
+  };
+  return { app, startDraining };
 }
 
 function setupSwagger(app: NestFastifyApplication): void {

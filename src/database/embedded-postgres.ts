@@ -138,7 +138,17 @@ export class EmbeddedPostgres {
       onError: (error: unknown) => this.log(`initdb: ${String(error)}`),
     });
     this.log(`Initialising an embedded PostgreSQL cluster in ${this.clusterDir}`);
-    await cluster.initialise();
+    try {
+      await cluster.initialise();
+    } catch (error) {
+      const hint =
+        userInfo().uid === 0
+          ? ` PostgreSQL runs as the "postgres" OS user here: every directory above ${this.clusterDir} must be traversable by it (chmod o+x).`
+          : '';
+      throw new EmbeddedPostgresError(
+        `Could not initialise PostgreSQL in ${this.clusterDir}: ${error instanceof Error ? error.message : String(error)}${hint}`,
+      );
+    }
     await writeFile(this.credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
     return credentials;
   }
