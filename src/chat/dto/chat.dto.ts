@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { MessageResponseDto } from '../../messages/dto/message-response.dto.js';
+import { TokenCountsDto } from '../../usage/dto/usage-response.dto.js';
 
 export class ChatRequestDto {
   @ApiProperty({ example: 'Why does the nightly import fail on Sundays?', description: '1 to CHAT_MESSAGE_MAX_LENGTH characters.' })
@@ -37,17 +38,6 @@ export class ChatRequestDto {
   stream?: boolean;
 }
 
-export class ChatUsageDto {
-  @ApiProperty({ example: 812 })
-  prompt_tokens!: number;
-
-  @ApiProperty({ example: 164 })
-  completion_tokens!: number;
-
-  @ApiProperty({ example: 976 })
-  total_tokens!: number;
-}
-
 /** `event: session`, first: where the turn is stored. */
 export class ChatSessionEventDto {
   @ApiProperty({ format: 'uuid' })
@@ -71,14 +61,14 @@ export class ChatDoneEventDto {
   @ApiProperty({ type: MessageResponseDto, description: 'model, tokens and metadata.finish_reason included.' })
   assistant_message!: MessageResponseDto;
 
-  @ApiProperty({ type: ChatUsageDto })
-  usage!: ChatUsageDto;
+  @ApiProperty({ type: TokenCountsDto })
+  usage!: TokenCountsDto;
 }
 
 export class ChatResponseDto extends ChatSessionEventDto {
   @ApiProperty({ type: MessageResponseDto })
   assistant_message!: MessageResponseDto;
 
-  @ApiProperty({ type: ChatUsageDto })
-  usage!: ChatUsageDto;
+  @ApiProperty({ type: TokenCountsDto })
+  usage!: TokenCountsDto;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
 
-export class UsageTotalsDto {
+export class TokenCountsDto {
   @ApiProperty({ example: 2400 })
   prompt_tokens!: number;
 
@@ -10,7 +10,9 @@ export class UsageTotalsDto {
 
   @ApiProperty({ example: 3400 })
   total_tokens!: number;
+}
 
+export class UsageTotalsDto extends TokenCountsDto {
   @ApiProperty({ example: 12, description: 'Every appended message, with or without token counts.' })
   messages!: number;
 }
