@@ -244,6 +244,32 @@ describe('chat with an OpenAI-compatible provider', () => {
   });
 });
 
+describe('chat stream keep-alive', () => {
+  const fake = new FakeLlmServer();
+  let t: TestApp & { url: string };
+
+  beforeAll(async () => {
+    t = await startTestApp({ LLM_PROVIDER: 'openai', LLM_BASE_URL: await fake.start(), LLM_MODEL: 'fake-model', CHAT_HEARTBEAT_MS: '20' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.stop();
+  });
+
+  it('sends a comment line while the model is slow, which clients skip', async () => {
+    fake.script = { kind: 'stream', chunks: ['slow', ' reply'], delayMs: 150 };
+    const user = await registerUser(t);
+    const res = await fetch(`${t.url}${API}/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'take your time', stream: true }),
+    });
+    const text = await res.text();
+    expect(text).toContain(': keep-alive\n\n');
+    expect(parseSse(text).map((e) => e.event)).toEqual(['session', 'delta', 'delta', 'done']);
+  });
+});
+
 describe('chat quota', () => {
   let t: TestApp;
   const db = testPool();

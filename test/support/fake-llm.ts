@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 export type FakeLlmScript =
   /** Streams `chunks` as Chat Completions deltas, then a usage chunk and [DONE]; `hangAfter` stops sending (never ends) after that many chunks. */
-  | { kind: 'stream'; chunks: string[]; usage?: { prompt_tokens: number; completion_tokens: number }; hangAfter?: number }
+  | { kind: 'stream'; chunks: string[]; usage?: { prompt_tokens: number; completion_tokens: number }; hangAfter?: number; delayMs?: number }
   | { kind: 'status'; status: number }
   | { kind: 'hang' };
 
@@ -56,7 +56,7 @@ export class FakeLlmServer {
     for (const [i, content] of script.chunks.entries()) {
       if (script.hangAfter !== undefined && i >= script.hangAfter) return;
       frame({ choices: [{ index: 0, delta: { content }, finish_reason: null }] });
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, script.delayMs ?? 5));
     }
     frame({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
     if (script.usage)
