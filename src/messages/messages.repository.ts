@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Paging } from '../common/pagination/pagination.js';
-import type { MessageRow } from './dto/message-response.dto.js';
+import type { MessageRow } from './message-row.js';
 import type { MessageRole } from './message.entity.js';
-import { APPEND_SQL, appendParams, historyPageQuery, MESSAGE_COLUMNS, type AppendOptions, type NewMessage } from './messages.sql.js';
+import {
+  APPEND_SQL,
+  appendParams,
+  historyPageQuery,
+  MESSAGE_COLUMNS,
+  OF_OWNED_SESSION,
+  type AppendOptions,
+  type NewMessage,
+} from './messages.sql.js';
 
 export interface SearchFilters {
   sessionId?: string;
@@ -61,17 +69,18 @@ export class MessagesRepository {
   }
 
   async countByRole(userId: string, sessionId: string, role: MessageRole): Promise<number> {
-    const [row] = await this.dataSource.query(
-      'SELECT count(*)::int AS n FROM chat_messages WHERE session_id = $1 AND user_id = $2 AND role = $3',
-      [sessionId, userId, role],
-    );
+    const [row] = await this.dataSource.query(`SELECT count(*)::int AS n FROM chat_messages WHERE ${OF_OWNED_SESSION} AND role = $3`, [
+      sessionId,
+      userId,
+      role,
+    ]);
     return row.n;
   }
 
   /** The latest `limit` messages, oldest first. */
   async latest(userId: string, sessionId: string, limit: number): Promise<MessageRow[]> {
     const rows: MessageRow[] = await this.dataSource.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE session_id = $1 AND user_id = $2 ORDER BY seq DESC LIMIT $3`,
+      `SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE ${OF_OWNED_SESSION} ORDER BY seq DESC LIMIT $3`,
       [sessionId, userId, limit],
     );
     return rows.reverse();
@@ -159,7 +168,7 @@ export class MessagesRepository {
               coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
               coalesce(sum(completion_tokens), 0)::bigint AS completion_tokens,
               min(created_at) AS first_at, max(created_at) AS last_at
-         FROM chat_messages WHERE session_id = $1 AND user_id = $2 GROUP BY role`,
+         FROM chat_messages WHERE ${OF_OWNED_SESSION} GROUP BY role`,
       [sessionId, userId],
     ) as Promise<
       { role: MessageRole; messages: number; prompt_tokens: number; completion_tokens: number; first_at: Date; last_at: Date }[]

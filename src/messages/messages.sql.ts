@@ -78,6 +78,14 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
 }
 
 /**
+ * "Messages of session $1, which belongs to user $2". Ownership is checked once, on the session row: written
+ * as `user_id = $2` on the messages, PostgreSQL would take the two conditions as independent, expect a few
+ * hundred rows instead of the whole session, and sort the session instead of walking the (session_id, seq)
+ * index.
+ */
+export const OF_OWNED_SESSION = 'session_id = $1 AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = $1 AND s.user_id = $2)';
+
+/**
  * One page of a session's history: keyset on the (session_id, seq) unique index in cursor mode, so a page
  * at any depth is an index range scan of page_size + 1 rows; offset only in page mode.
  */
@@ -89,7 +97,7 @@ export function historyPageQuery(
   paging: Paging<[number]>,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [sessionId, userId];
-  const where = ['session_id = $1', 'user_id = $2'];
+  const where = [OF_OWNED_SESSION];
   if (role) where.push(`role = $${params.push(role)}`);
   if (paging.mode === 'cursor') where.push(`seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;
