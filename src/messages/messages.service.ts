@@ -7,13 +7,8 @@ import { Pagination, type PageEnvelope } from '../common/pagination/pagination.j
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
 import { sessionInactive, sessionNotFound } from '../sessions/session.errors.js';
 import type { CreateMessageDto, ListMessagesQueryDto, SearchMessagesQueryDto, UpdateMessageDto } from './dto/message-request.dto.js';
-import {
-  toMessageResponse,
-  type MessageResponseDto,
-  type MessageRow,
-  type SearchHitDto,
-  type SessionStatsDto,
-} from './dto/message-response.dto.js';
+import type { MessageResponseDto, SearchHitDto, SessionStatsDto } from './dto/message-response.dto.js';
+import { toMessageResponse, type MessageRow } from './message-row.js';
 import { QuotaService } from '../usage/quota.service.js';
 import { messageNotFound } from './message.errors.js';
 import { MessagesRepository, type SearchKey, type SearchRow } from './messages.repository.js';

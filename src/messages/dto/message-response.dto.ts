@@ -2,21 +2,6 @@ import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity.js';
 
-export interface MessageRow {
-  id: string;
-  session_id: string;
-  seq: number;
-  role: MessageRole;
-  content: string;
-  agent_type: string;
-  model: string | null;
-  metadata: Record<string, unknown>;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
 export class MessageResponseDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
@@ -117,21 +102,4 @@ export class SessionStatsDto {
 
   @ApiProperty({ example: 754.2, description: 'From the first to the last message; 0 with fewer than two.' })
   duration_seconds!: number;
-}
-
-export function toMessageResponse(row: MessageRow): MessageResponseDto {
-  return {
-    id: row.id,
-    session_id: row.session_id,
-    seq: row.seq,
-    role: row.role,
-    content: row.content,
-    agent_type: row.agent_type,
-    model: row.model,
-    metadata: row.metadata,
-    prompt_tokens: row.prompt_tokens,
-    completion_tokens: row.completion_tokens,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-  };
 }
