@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ConfigService } from '@nestjs/config';
 import type { Env } from './env.js';
+import type { EnvironmentVariables } from './env.schema.js';
 
 /**
  * Outside production JWT_SECRET may be left out: a random secret is generated once and kept in
@@ -18,4 +20,11 @@ export async function withJwtSecret(env: Env, warn: (message: string) => void): 
   }
   warn(`JWT_SECRET is not set: using the generated secret in ${file}. Set JWT_SECRET for anything but local use.`);
   return Object.freeze({ ...env, JWT_SECRET: secret });
+}
+
+/** The secret for signing tokens and cursors; withJwtSecret() has always resolved it before the app starts. */
+export function jwtSecret(config: ConfigService<EnvironmentVariables, true>): string {
+  const secret = config.get('JWT_SECRET', { infer: true });
+  if (!secret) throw new Error('JWT_SECRET was not resolved before the app started (see withJwtSecret)');
+  return secret;
 }

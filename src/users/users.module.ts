@@ -5,6 +5,7 @@ import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
+import { jwtSecret } from '../config/jwt-secret.js';
 import { PgThrottlerStorage } from '../common/rate-limit/pg-throttler.storage.js';
 import { RateLimitModule } from '../common/rate-limit/rate-limit.module.js';
 import { PaginationModule } from '../common/pagination/pagination.module.js';
@@ -30,7 +31,7 @@ type Config = ConfigService<EnvironmentVariables, true>;
     JwtModule.registerAsync({
       inject: [ConfigService],
       useFactory: (config: Config) => ({
-        secret: config.get('JWT_SECRET', { infer: true }),
+        secret: jwtSecret(config),
         signOptions: {
           algorithm: JWT_ALGORITHM,
           expiresIn: config.get('JWT_ACCESS_TTL_SECONDS', { infer: true }),

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../../config/env.schema.js';
+import { jwtSecret } from '../../config/jwt-secret.js';
 import { validationFailed } from '../problem/problem.js';
 import { CursorCodec, type CursorKey } from './cursor-codec.js';
 import type { PageQueryDto } from './page-query.dto.js';
@@ -32,7 +33,7 @@ export class Pagination {
   private readonly codec: CursorCodec;
 
   constructor(config: ConfigService<EnvironmentVariables, true>) {
-    this.codec = new CursorCodec(config.get('JWT_SECRET', { infer: true }));
+    this.codec = new CursorCodec(jwtSecret(config));
   }
 
   resolve<K extends CursorKey>(query: PageQueryDto, limits: PageSizeLimits, scope: string, isKey: (key: unknown) => key is K): Paging<K> {

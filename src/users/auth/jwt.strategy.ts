@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
+import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { EnvironmentVariables } from '../../config/env.schema.js';
+import { jwtSecret } from '../../config/jwt-secret.js';
 import type { AuthUser } from '../../common/decorators/current-user.decorator.js';
 import { unauthorized } from '../../common/problem/problem.js';
 import { USER_ROLES } from '../user.entity.js';
@@ -19,7 +21,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(config: ConfigService<EnvironmentVariables, true>) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.get('JWT_SECRET', { infer: true }),
+      // A KeyObject, not the string: jsonwebtoken would otherwise re-derive the key on every request.
+      secretOrKey: createSecretKey(Buffer.from(jwtSecret(config))) as unknown as string,
       algorithms: [JWT_ALGORITHM],
       issuer: config.get('JWT_ISSUER', { infer: true }),
       audience: config.get('JWT_AUDIENCE', { infer: true }),
