@@ -30,11 +30,12 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     });
   }
 
-  validate(payload: Record<string, unknown>): AuthUser {
+  /** The caller, plus the token's expiry so the guard can remember the verification until then. */
+  validate(payload: Record<string, unknown>): AuthUser & { exp: number } {
     const { sub, role, exp } = payload;
     if (typeof exp !== 'number' || typeof sub !== 'string' || !UUID.test(sub) || !USER_ROLES.includes(role as AuthUser['role'])) {
       throw unauthorized();
     }
-    return { id: sub, role: role as AuthUser['role'] };
+    return { id: sub, role: role as AuthUser['role'], exp };
   }
 }
