@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
+import { TokenCountsDto } from '../../usage/dto/usage-response.dto.js';
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity.js';
 
 export class MessageResponseDto {
@@ -78,21 +79,12 @@ export class SearchHitDto {
 
 export class SearchPageDto extends PageOf(SearchHitDto) {}
 
-export class SessionStatsDto {
+export class SessionStatsDto extends TokenCountsDto {
   @ApiProperty({ example: 12 })
   message_count!: number;
 
   @ApiProperty({ example: { user: 6, assistant: 6 }, type: 'object', additionalProperties: { type: 'integer' } })
   messages_by_role!: Partial<Record<MessageRole, number>>;
-
-  @ApiProperty({ example: 2400 })
-  prompt_tokens!: number;
-
-  @ApiProperty({ example: 1000 })
-  completion_tokens!: number;
-
-  @ApiProperty({ example: 3400 })
-  total_tokens!: number;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   first_message_at!: string | null;
