@@ -40,6 +40,18 @@ describe('HTTP conventions', () => {
       expect(expectProblem(res, 400, 'validation_failed').errors).toEqual([{ field: '(body)', message: expect.any(String) }]);
     });
 
+    it('400 for bodies nested too deeply, instead of running out of stack', async () => {
+      const user = await registerUser(t);
+      const deepArray = `{"metadata":${'['.repeat(1_500)}${']'.repeat(1_500)}}`;
+      const deepObject = `{"metadata":${'{"a":'.repeat(600)}1${'}'.repeat(600)}}`;
+      for (const body of [deepArray, deepObject]) {
+        const res = await request(t.server).post(`${API}/sessions`).set(user.auth).set('Content-Type', 'application/json').send(body);
+        expect(expectProblem(res, 400, 'validation_failed').errors?.[0].message).toMatch(/nest deeper than 32/);
+      }
+      const fine = `{"metadata":${'{"a":'.repeat(30)}1${'}'.repeat(30)}}`;
+      await request(t.server).post(`${API}/sessions`).set(user.auth).set('Content-Type', 'application/json').send(fine).expect(201);
+    });
+
     it('404 not_found for unknown routes and methods', async () => {
       expectProblem(await request(t.server).get(`${API}/nothing-here`), 404, 'not_found');
       expectProblem(await request(t.server).put(`${API}/users/me`), 404, 'not_found');

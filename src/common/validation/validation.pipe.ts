@@ -26,9 +26,27 @@ export class StrictValidationPipe extends ValidationPipe {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw validationFailed([{ field: '(body)', message: 'the request body must be a JSON object' }]);
       }
+      // Before anything recursive (class-transformer, JSON.stringify) walks it and runs out of stack.
+      if (nestedDeeperThan(value, MAX_BODY_DEPTH)) {
+        throw validationFailed([{ field: '(body)', message: `the request body must not nest deeper than ${MAX_BODY_DEPTH} levels` }]);
+      }
     }
     return super.transform(value, metadata);
   }
+}
+
+const MAX_BODY_DEPTH = 32;
+
+/** Iterative, so a hostile body cannot exhaust the stack while being measured. */
+function nestedDeeperThan(value: object, maxDepth: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
