@@ -53,6 +53,5 @@ type Config = ConfigService<EnvironmentVariables, true>;
   ],
   controllers: [AuthController, UsersController, AdminUsersController],
   providers: [UsersService, AuthService, RefreshTokensService, PasswordHasher, JwtStrategy, AdminBootstrap],
-  exports: [UsersService],
 })
 export class UsersModule {}

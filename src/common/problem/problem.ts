@@ -58,9 +58,5 @@ export const problem = (spec: ProblemSpec, options?: ProblemOptions) => new Prob
 export const validationFailed = (errors: FieldError[], detail = 'The request is not valid.') =>
   new ProblemException(HttpStatus.BAD_REQUEST, 'validation_failed', detail, { errors });
 
-export const notFound = (code: string, detail: string) => new ProblemException(HttpStatus.NOT_FOUND, code, detail);
-
-export const conflict = (code: string, detail: string) => new ProblemException(HttpStatus.CONFLICT, code, detail);
-
 export const unauthorized = (detail = 'A valid access token is required.') =>
   new ProblemException(HttpStatus.UNAUTHORIZED, 'unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
