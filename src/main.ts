@@ -12,8 +12,9 @@ import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-pos
 const DRAIN_GRACE_MS = 300;
 
 async function main(): Promise<void> {
-  const env = await loadEnv();
-  const logger = createRootLogger(env);
+  const validated = validEnvOrExit();
+  const logger = createRootLogger(validated);
+  const env = await withJwtSecret(validated, (message) => logger.warn(message));
   const embedded = env.DATABASE_URL ? null : new EmbeddedPostgres(path.resolve(env.DATA_DIR), (m) => logger.info(m));
   const databaseUrl = env.DATABASE_URL ?? (await embedded!.start());
   if (embedded) logger.info(`Embedded PostgreSQL running with its data in ${path.resolve(env.DATA_DIR, 'postgres')}`);
@@ -30,10 +31,9 @@ async function main(): Promise<void> {
   handleSignals(app, embedded, env.SHUTDOWN_TIMEOUT_MS, logger);
 }
 
-async function loadEnv(): Promise<Env> {
+function validEnvOrExit(): Env {
   try {
-    const env = validateEnv(process.env);
-    return await withJwtSecret(env, (message) => createRootLogger(env).warn(message));
+    return validateEnv(process.env);
   } catch (error) {
     if (error instanceof InvalidConfigError) {
       process.stderr.write(`${error.message}\n`);
