@@ -1,8 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import type { EnvironmentVariables } from '../config/env.schema.js';
 import { keysetPredicate, Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { problem, ProblemException, unauthorized } from '../common/problem/problem.js';
 import { escapeLike, isPgError, UNIQUE_VIOLATION } from '../common/sql.js';
@@ -21,7 +19,6 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly hasher: PasswordHasher,
     private readonly pagination: Pagination,
-    private readonly config: ConfigService<EnvironmentVariables, true>,
   ) {}
 
   async create(email: string, password: string, displayName: string | null, role: UserRole = 'user'): Promise<User> {
@@ -100,15 +97,7 @@ export class UsersService {
   async list(query: ListUsersQueryDto): Promise<PageEnvelope<AdminUserResponseDto>> {
     const search = query.search?.trim().toLowerCase() ?? '';
     const scope = JSON.stringify(['users', search]);
-    const paging = this.pagination.resolve(
-      query,
-      {
-        defaultSize: this.config.get('CHAT_DEFAULT_PAGE_SIZE', { infer: true }),
-        maxSize: this.config.get('CHAT_MAX_PAGE_SIZE', { infer: true }),
-      },
-      scope,
-      isUserKey,
-    );
+    const paging = this.pagination.resolve(query, this.pagination.configuredLimits, scope, isUserKey);
     const filtered = this.users.createQueryBuilder('u');
     if (search) filtered.where(`u.email LIKE :pattern`, { pattern: `%${escapeLike(search)}%` });
     const total = await filtered.clone().getCount();

@@ -31,9 +31,15 @@ export interface PageSizeLimits {
 @Injectable()
 export class Pagination {
   private readonly codec: CursorCodec;
+  /** Page sizes of the lists configured by CHAT_DEFAULT_PAGE_SIZE / CHAT_MAX_PAGE_SIZE (sessions, users). */
+  readonly configuredLimits: PageSizeLimits;
 
   constructor(config: ConfigService<EnvironmentVariables, true>) {
     this.codec = new CursorCodec(jwtSecret(config));
+    this.configuredLimits = {
+      defaultSize: config.get('CHAT_DEFAULT_PAGE_SIZE', { infer: true }),
+      maxSize: config.get('CHAT_MAX_PAGE_SIZE', { infer: true }),
+    };
   }
 
   resolve<K extends CursorKey>(query: PageQueryDto, limits: PageSizeLimits, scope: string, isKey: (key: unknown) => key is K): Paging<K> {
