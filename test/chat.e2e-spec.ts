@@ -21,6 +21,8 @@ describe('chat with an OpenAI-compatible provider', () => {
       LLM_API_KEY: 'sk-test-key',
       LLM_MODEL: 'fake-model',
       LLM_TIMEOUT_MS: '1000',
+      LLM_MODELS: 'other-model',
+      LLM_MAX_OUTPUT_TOKENS: '256',
       CHAT_CONTEXT_MESSAGES: '4',
       AGENT_SYSTEM_PROMPTS: JSON.stringify({ research: 'You are a careful researcher.' }),
     });
@@ -79,6 +81,7 @@ describe('chat with an OpenAI-compatible provider', () => {
       model: 'fake-model',
       stream: true,
       stream_options: { include_usage: true },
+      max_completion_tokens: 256,
       messages: [{ role: 'user', content: message }],
     });
     const usage = await db.query(

@@ -7,8 +7,8 @@ import { CurrentUser, type AuthUser } from '../common/decorators/current-user.de
 import { describeProblem } from '../common/filters/problem.filter.js';
 import { ApiProblems, ProblemDto } from '../common/swagger/api-problems.decorator.js';
 import { SESSION_INACTIVE, SESSION_LIMIT_REACHED, SESSION_NOT_FOUND } from '../sessions/session.errors.js';
-import { QUOTA_EXCEEDED } from '../usage/usage.errors.js';
-import { UPSTREAM_ERROR } from './chat.errors.js';
+import { MODEL_CALLS_IN_FLIGHT, QUOTA_EXCEEDED } from '../usage/usage.errors.js';
+import { MODEL_NOT_ALLOWED, UPSTREAM_ERROR } from './chat.errors.js';
 import { ChatService } from './chat.service.js';
 import { ChatDeltaEventDto, ChatDoneEventDto, ChatRequestDto, ChatResponseDto, ChatSessionEventDto } from './dto/chat.dto.js';
 import { clientDisconnect, SseStream } from './sse-stream.js';
@@ -68,7 +68,17 @@ export class ChatController {
       },
     },
   })
-  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_INACTIVE, SESSION_LIMIT_REACHED, QUOTA_EXCEEDED, UPSTREAM_ERROR)
+  @ApiProblems(
+    400,
+    MODEL_NOT_ALLOWED,
+    401,
+    SESSION_NOT_FOUND,
+    SESSION_INACTIVE,
+    SESSION_LIMIT_REACHED,
+    QUOTA_EXCEEDED,
+    MODEL_CALLS_IN_FLIGHT,
+    UPSTREAM_ERROR,
+  )
   async turn(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChatRequestDto,

@@ -10,3 +10,12 @@ export const UPSTREAM_ERROR: ProblemSpec = {
 
 export const upstreamError = (reason: string) =>
   problem({ ...UPSTREAM_ERROR, detail: `The model did not answer: ${reason}. Your message is stored; retry later.` });
+
+export const MODEL_NOT_ALLOWED: ProblemSpec = {
+  status: HttpStatus.BAD_REQUEST,
+  code: 'model_not_allowed',
+  detail: 'This model is not offered here; leave `model` out for the default, or pick one of LLM_MODELS.',
+};
+
+export const modelNotAllowed = (allowed: string[]) =>
+  problem({ ...MODEL_NOT_ALLOWED, detail: `This model is not offered here; leave \`model\` out or use one of: ${allowed.join(', ')}.` });

@@ -280,6 +280,67 @@ export class EnvironmentVariables {
   @Min(10)
   @Max(300_000)
   CHAT_HEARTBEAT_MS = 15_000;
+
+  // Load shedding and model-call cost control (one connection per request, fair shares per user).
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  PER_USER_CONCURRENCY = 8;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  PER_USER_QUEUE_MS = 2000;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(600_000)
+  DATABASE_LOCK_TIMEOUT_MS = 2000;
+
+  @IsOptional()
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  UV_THREADPOOL_SIZE?: number;
+
+  /** Default: the libuv pool size (UV_THREADPOOL_SIZE, 4) minus one, so file and DNS work keep a thread. */
+  @IsOptional()
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  PASSWORD_HASH_CONCURRENCY?: number;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  PASSWORD_HASH_QUEUE_MS = 15_000;
+
+  @toList()
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  LLM_MODELS: string[] = [];
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  LLM_MAX_OUTPUT_TOKENS = 1024;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  CHAT_MAX_CONCURRENT_PER_USER = 4;
+
+  @toBool()
+  @IsBoolean()
+  CHAT_CONTEXT_CLIENT_SYSTEM = false;
 }
 
 /** The validated, typed configuration. Readonly so no module can change another's view of it. */

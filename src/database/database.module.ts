@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { MigrationRunner } from './migration-runner.js';
+import { TransactionSettings } from './transaction-settings.js';
 
 @Module({
   imports: [
@@ -25,6 +26,6 @@ import { MigrationRunner } from './migration-runner.js';
       },
     }),
   ],
-  providers: [MigrationRunner],
+  providers: [MigrationRunner, TransactionSettings],
 })
 export class DatabaseModule {}

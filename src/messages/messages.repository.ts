@@ -49,8 +49,12 @@ export class MessagesRepository {
   }
 
   /** What the caller may know about a session: null if missing or not theirs. */
-  async sessionState(userId: string, sessionId: string): Promise<{ is_active: boolean; message_count: number } | null> {
-    const [row] = await this.dataSource.query(
+  async sessionState(
+    userId: string,
+    sessionId: string,
+    manager = this.dataSource.manager,
+  ): Promise<{ is_active: boolean; message_count: number } | null> {
+    const [row] = await manager.query(
       'SELECT is_active, message_count FROM chat_sessions WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL',
       [sessionId, userId],
     );
@@ -78,8 +82,8 @@ export class MessagesRepository {
   }
 
   /** The latest `limit` messages, oldest first. */
-  async latest(userId: string, sessionId: string, limit: number): Promise<MessageRow[]> {
-    const rows: MessageRow[] = await this.dataSource.query(
+  async latest(userId: string, sessionId: string, limit: number, manager = this.dataSource.manager): Promise<MessageRow[]> {
+    const rows: MessageRow[] = await manager.query(
       `SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE ${OF_OWNED_SESSION} ORDER BY seq DESC LIMIT $3`,
       [sessionId, userId, limit],
     );

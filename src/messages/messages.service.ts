@@ -46,19 +46,17 @@ export class MessagesService {
     const order = query.order ?? 'asc';
     const scope = JSON.stringify(['messages', sessionId, order, query.role ?? null]);
     const paging = this.pagination.resolve(query, HISTORY_PAGE, scope, isSeqKey);
-    // The page query is scoped by user_id itself, so it can run alongside the ownership check.
-    const [session, rows] = await Promise.all([
-      this.messages.sessionState(user.id, sessionId),
-      this.messages.page(user.id, sessionId, query.role, order, paging),
-    ]);
+    // One statement after the other: a request holds at most one pooled connection.
+    const session = await this.messages.sessionState(user.id, sessionId);
     if (!session) throw sessionNotFound();
+    const rows = await this.messages.page(user.id, sessionId, query.role, order, paging);
     const total = query.role ? await this.messages.countByRole(user.id, sessionId, query.role) : session.message_count;
     return this.pagination.envelope(rows, paging, total, scope, (row): [number] => [row.seq], toMessageResponse);
   }
 
   /** The latest messages of a session the caller owns, oldest first (for GET /sessions/{id}). */
-  async latest(user: AuthUser, sessionId: string, limit: number): Promise<MessageResponseDto[]> {
-    return (await this.messages.latest(user.id, sessionId, limit)).map(toMessageResponse);
+  async latest(user: AuthUser, sessionId: string, limit: number, manager?: EntityManager): Promise<MessageResponseDto[]> {
+    return (await this.messages.latest(user.id, sessionId, limit, manager)).map(toMessageResponse);
   }
 
   async get(user: AuthUser, id: string): Promise<MessageResponseDto> {
@@ -96,11 +94,9 @@ export class MessagesService {
   }
 
   async stats(user: AuthUser, sessionId: string): Promise<SessionStatsDto> {
-    const [session, byRole] = await Promise.all([
-      this.messages.sessionState(user.id, sessionId),
-      this.messages.statsByRole(user.id, sessionId),
-    ]);
+    const session = await this.messages.sessionState(user.id, sessionId);
     if (!session) throw sessionNotFound();
+    const byRole = await this.messages.statsByRole(user.id, sessionId);
     const sum = (pick: (r: (typeof byRole)[number]) => number) => byRole.reduce((total, r) => total + pick(r), 0);
     const first = byRole.length ? new Date(Math.min(...byRole.map((r) => r.first_at.getTime()))) : null;
     const last = byRole.length ? new Date(Math.max(...byRole.map((r) => r.last_at.getTime()))) : null;
@@ -157,13 +153,13 @@ export class MessagesService {
   async appendIn(manager: EntityManager, user: AuthUser, sessionId: string, dto: CreateMessageDto, options: AppendOptions = {}) {
     this.assertValid([dto], (_, field) => field);
     const [row] = await this.messages.append(user.id, sessionId, [toNewMessage(dto)], { manager, ...options });
-    if (!row) throw await this.whyNotStored(user, sessionId);
+    if (!row) throw await this.whyNotStored(user, sessionId, manager);
     return toMessageResponse(row);
   }
 
-  /** The append matched no session: tell missing (or foreign, or deleted) apart from inactive. */
-  private async whyNotStored(user: AuthUser, sessionId: string) {
-    const state = await this.messages.sessionState(user.id, sessionId);
+  /** The append matched no session: tell missing (or foreign, or deleted) apart from inactive, on the caller's connection. */
+  private async whyNotStored(user: AuthUser, sessionId: string, manager?: EntityManager) {
+    const state = await this.messages.sessionState(user.id, sessionId, manager);
     return state && !state.is_active ? sessionInactive() : sessionNotFound();
   }
 

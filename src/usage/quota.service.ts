@@ -3,13 +3,28 @@ import { ConfigService } from '@nestjs/config';
 import type { EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import { nextUtcMidnight, quotaAllows, secondsUntilReset, type DailyLimits } from './quota-window.js';
-import { quotaExceeded } from './usage.errors.js';
-import { UsageRepository } from './usage.repository.js';
+import { modelCallsInFlight, quotaExceeded } from './usage.errors.js';
+import { UsageRepository, type Spending } from './usage.repository.js';
 import type { QuotaDto } from './dto/usage-response.dto.js';
+
+/** Grace past LLM_TIMEOUT_MS before a reservation left by a crashed instance stops counting. */
+const RESERVATION_GRACE_MS = 30_000;
+
+/** What a model call may still spend today: null is unlimited. */
+export interface TokenBudget {
+  remaining: number | null;
+}
+
+export interface ModelCallReservation {
+  id: string;
+  maxOutputTokens: number;
+}
 
 /**
  * Daily quotas: DEFAULT_DAILY_*_LIMIT, overridden per user by an admin. The check runs in the transaction
  * that stores the messages, under a per-user lock, so concurrent requests cannot overshoot the limit.
+ * Model calls reserve their worst case (prompt estimate plus the output tokens granted) under the same
+ * lock and settle to the real count when the reply is stored, so concurrent turns cannot overshoot either.
  */
 @Injectable()
 export class QuotaService {
@@ -24,23 +39,50 @@ export class QuotaService {
     return tokens !== null || messages !== null;
   }
 
-  async appliesTo(userId: string): Promise<boolean> {
-    return this.defaultsInForce() || this.hasLimits(await this.usage.ownLimits(userId));
+  async appliesTo(userId: string, manager?: EntityManager): Promise<boolean> {
+    return this.defaultsInForce() || this.hasLimits(await this.usage.ownLimits(userId, manager));
   }
 
   /** Inside the caller's transaction: locks the user's quota and refuses (429) when there is no room today. */
   async reserve(manager: EntityManager, userId: string, incomingUserMessages: number): Promise<void> {
-    const own = await this.usage.lockQuota(manager, userId);
-    const limits = this.limits(own);
+    const limits = this.limits(await this.usage.lockQuota(manager, userId));
     if (limits.tokens === null && limits.messages === null) return;
-    const used = await this.usage.usedToday(userId, manager);
-    if (!quotaAllows(limits, { tokens: used.tokens, userMessages: used.user_messages }, incomingUserMessages)) {
-      throw quotaExceeded(secondsUntilReset(new Date()));
-    }
+    this.assertRoom(limits, await this.usage.usedToday(userId, manager), incomingUserMessages);
+  }
+
+  /**
+   * First step of a chat turn, inside its transaction: locks the user's quota, refuses a call beyond
+   * CHAT_MAX_CONCURRENT_PER_USER in flight (on any instance) or with today's limits reached, and says how
+   * many tokens the call may still spend.
+   */
+  async admitModelCall(manager: EntityManager, userId: string): Promise<TokenBudget> {
+    const limits = this.limits(await this.usage.lockQuota(manager, userId));
+    const spending = await this.usage.usedToday(userId, manager);
+    if (spending.calls_in_flight >= this.config.get('CHAT_MAX_CONCURRENT_PER_USER', { infer: true })) throw modelCallsInFlight();
+    this.assertRoom(limits, spending, 1);
+    return { remaining: limits.tokens === null ? null : limits.tokens - spending.tokens - spending.tokens_reserved };
+  }
+
+  /**
+   * Reserves the call's worst case within the budget: the output is capped at LLM_MAX_OUTPUT_TOKENS and at
+   * what the budget leaves after the prompt. No room for a single output token is a 429.
+   */
+  async reserveModelCall(manager: EntityManager, userId: string, budget: TokenBudget, promptTokens: number): Promise<ModelCallReservation> {
+    const cap = this.config.get('LLM_MAX_OUTPUT_TOKENS', { infer: true });
+    const maxOutputTokens = budget.remaining === null ? cap : Math.min(cap, budget.remaining - promptTokens);
+    if (maxOutputTokens < 1) throw quotaExceeded(secondsUntilReset(new Date()));
+    const ttlMs = this.config.get('LLM_TIMEOUT_MS', { infer: true }) + RESERVATION_GRACE_MS;
+    return { id: await this.usage.reserve(manager, userId, promptTokens + maxOutputTokens, ttlMs), maxOutputTokens };
+  }
+
+  /** Ends the reservation; run it in the transaction that stores the reply, so the real usage replaces it atomically. */
+  releaseModelCall(manager: EntityManager, userId: string, reservationId: string): Promise<void> {
+    return this.usage.release(manager, userId, reservationId);
   }
 
   async status(userId: string): Promise<QuotaDto> {
-    const [own, used] = await Promise.all([this.usage.ownLimits(userId), this.usage.usedToday(userId)]);
+    const own = await this.usage.ownLimits(userId);
+    const used = await this.usage.usedToday(userId);
     const limits = this.limits(own);
     return {
       daily_token_limit: limits.tokens,
@@ -49,6 +91,12 @@ export class QuotaService {
       messages_today: used.user_messages,
       resets_at: nextUtcMidnight(new Date()).toISOString(),
     };
+  }
+
+  /** Tokens reserved by calls in flight count as spent until they settle. */
+  private assertRoom(limits: DailyLimits, spending: Spending, incomingUserMessages: number): void {
+    const used = { tokens: spending.tokens + spending.tokens_reserved, userMessages: spending.user_messages };
+    if (!quotaAllows(limits, used, incomingUserMessages)) throw quotaExceeded(secondsUntilReset(new Date()));
   }
 
   private limits(own: { daily_token_limit: number | null; daily_message_limit: number | null } | null): DailyLimits {

@@ -30,6 +30,13 @@ export interface LeaderboardRow extends UsageTotals {
 
 export type LeaderboardKey = [number, string];
 
+export interface Spending {
+  tokens: number;
+  user_messages: number;
+  calls_in_flight: number;
+  tokens_reserved: number;
+}
+
 const SUMS = `coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
               coalesce(sum(completion_tokens), 0)::bigint AS completion_tokens,
               coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS total_tokens,
@@ -51,19 +58,46 @@ export class UsageRepository {
     return row ?? null;
   }
 
-  async ownLimits(userId: string): Promise<{ daily_token_limit: number | null; daily_message_limit: number | null } | null> {
-    const [row] = await this.dataSource.query('SELECT daily_token_limit, daily_message_limit FROM users WHERE id = $1', [userId]);
+  async ownLimits(
+    userId: string,
+    manager = this.dataSource.manager,
+  ): Promise<{ daily_token_limit: number | null; daily_message_limit: number | null } | null> {
+    const [row] = await manager.query('SELECT daily_token_limit, daily_message_limit FROM users WHERE id = $1', [userId]);
     return row ?? null;
   }
 
-  /** Today's spending (UTC day); inside a quota transaction this runs after lockQuota and sees every earlier commit. */
-  async usedToday(userId: string, manager = this.dataSource.manager): Promise<{ tokens: number; user_messages: number }> {
+  /**
+   * Today's spending (UTC day) and the model calls in flight with their reserved tokens; inside a quota
+   * transaction this runs after lockQuota and sees every earlier commit.
+   */
+  async usedToday(userId: string, manager = this.dataSource.manager): Promise<Spending> {
     const [row] = await manager.query(
-      `SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS tokens, coalesce(sum(user_messages), 0)::bigint AS user_messages
-         FROM usage_daily WHERE user_id = $1 AND day = ${TODAY}`,
+      `SELECT u.tokens, u.user_messages, r.calls_in_flight, r.tokens_reserved
+         FROM (SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS tokens,
+                      coalesce(sum(user_messages), 0)::bigint AS user_messages
+                 FROM usage_daily WHERE user_id = $1 AND day = ${TODAY}) u,
+              (SELECT count(*)::int AS calls_in_flight, coalesce(sum(tokens), 0)::bigint AS tokens_reserved
+                 FROM model_call_reservations WHERE user_id = $1 AND expires_at > now()) r`,
       [userId],
     );
     return row;
+  }
+
+  /** Reserves `tokens` for a model call until the reply is stored, or until `ttlMs` passes if it never is. */
+  async reserve(manager: EntityManager, userId: string, tokens: number, ttlMs: number): Promise<string> {
+    const [row] = await manager.query(
+      `INSERT INTO model_call_reservations (user_id, tokens, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond') RETURNING id`,
+      [userId, tokens, ttlMs],
+    );
+    return row.id;
+  }
+
+  /** Ends a reservation (and any of the user's that expired, left by a crashed instance). */
+  async release(manager: EntityManager, userId: string, reservationId: string): Promise<void> {
+    await manager.query('DELETE FROM model_call_reservations WHERE user_id = $1 AND (id = $2 OR expires_at <= now())', [
+      userId,
+      reservationId,
+    ]);
   }
 
   async report(

@@ -52,6 +52,23 @@ type Config = ConfigService<EnvironmentVariables, true>;
     }),
   ],
   controllers: [AuthController, UsersController, AdminUsersController],
-  providers: [UsersService, AuthService, RefreshTokensService, PasswordHasher, JwtStrategy, AdminBootstrap],
+  providers: [
+    UsersService,
+    AuthService,
+    RefreshTokensService,
+    JwtStrategy,
+    AdminBootstrap,
+    {
+      provide: PasswordHasher,
+      inject: [ConfigService],
+      useFactory: (config: Config) =>
+        new PasswordHasher({
+          concurrency:
+            config.get('PASSWORD_HASH_CONCURRENCY', { infer: true }) ??
+            Math.max(1, (config.get('UV_THREADPOOL_SIZE', { infer: true }) ?? 4) - 1),
+          queueMs: config.get('PASSWORD_HASH_QUEUE_MS', { infer: true }),
+        }),
+    },
+  ],
 })
 export class UsersModule {}

@@ -10,7 +10,13 @@ export type FakeLlmScript =
 export interface ReceivedRequest {
   path: string;
   authorization: string | undefined;
-  body: { model: string; stream: boolean; stream_options?: { include_usage?: boolean }; messages: { role: string; content: string }[] };
+  body: {
+    model: string;
+    stream: boolean;
+    stream_options?: { include_usage?: boolean };
+    max_completion_tokens?: number;
+    messages: { role: string; content: string }[];
+  };
 }
 
 /** An OpenAI-compatible Chat Completions server on 127.0.0.1, speaking the streaming wire format. */

@@ -26,7 +26,10 @@ export class ChatRequestDto {
   @Length(1, 10_000)
   title?: string;
 
-  @ApiPropertyOptional({ example: 'gpt-4o-mini', description: 'Overrides LLM_MODEL for this turn.' })
+  @ApiPropertyOptional({
+    example: 'gpt-4o-mini',
+    description: 'The default model (LLM_MODEL) or one of LLM_MODELS; any other is 400 model_not_allowed.',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 200)

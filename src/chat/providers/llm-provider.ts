@@ -6,6 +6,8 @@ export interface LlmMessage {
 export interface LlmRequest {
   model: string;
   messages: LlmMessage[];
+  /** The most the reply may spend (LLM_MAX_OUTPUT_TOKENS, or less when the daily quota leaves less). */
+  maxOutputTokens: number;
   /** Aborted when the client goes away or the deadline passes; the provider must stop promptly. */
   signal: AbortSignal;
 }
@@ -28,13 +30,20 @@ export class UpstreamError extends Error {
  * ChatModule, nothing in the chat service.
  */
 export abstract class LlmProvider {
-  /** The model a request will use: the one asked for, or the provider's default. */
-  abstract modelFor(requested: string | undefined): string;
+  /** The model a turn uses when it names none; always allowed, whatever LLM_MODELS says. */
+  abstract readonly defaultModel: string;
 
   abstract complete(request: LlmRequest): AsyncIterable<LlmEvent>;
 }
 
-/** A rough token count (about four characters per token) for providers that report none. */
+export const CHARS_PER_TOKEN = 4;
+
+/** A rough token count (about four characters per token) for providers that report none, and for reservations. */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  return Math.ceil(text.length / CHARS_PER_TOKEN);
+}
+
+/** The estimate for a whole prompt, as reserved before a call and recorded when a provider reports none. */
+export function estimatePromptTokens(messages: LlmMessage[]): number {
+  return estimateTokens(messages.map((message) => message.content).join('\n'));
 }

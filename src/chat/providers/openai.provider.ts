@@ -26,17 +26,18 @@ export class OpenAiProvider extends LlmProvider {
     });
   }
 
-  modelFor(requested: string | undefined): string {
-    return requested ?? this.settings.model;
+  get defaultModel(): string {
+    return this.settings.model;
   }
 
-  async *complete({ model, messages, signal }: LlmRequest): AsyncIterable<LlmEvent> {
+  async *complete({ model, messages, maxOutputTokens, signal }: LlmRequest): AsyncIterable<LlmEvent> {
     let finishReason = 'stop';
     let usage: { prompt_tokens: number; completion_tokens: number } | null = null;
     let answeredModel = model;
     try {
       const stream = await this.client.chat.completions.create(
-        { model: answeredModel, messages, stream: true, stream_options: { include_usage: true } },
+        // max_completion_tokens, not the deprecated max_tokens that OpenAI's reasoning models refuse.
+        { model: answeredModel, messages, max_completion_tokens: maxOutputTokens, stream: true, stream_options: { include_usage: true } },
         { signal },
       );
       for await (const chunk of stream) {

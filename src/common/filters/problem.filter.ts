@@ -122,6 +122,15 @@ function databaseProblem(exception: unknown): Problem | null {
       headers: { 'Retry-After': '1' },
     };
   }
+  // lock_timeout: the request waited too long behind its own user's other requests (see TransactionSettings).
+  if (sqlState === '55P03') {
+    return {
+      status: 429,
+      code: 'rate_limited',
+      detail: 'Too many of your requests are waiting on the same data; retry shortly.',
+      headers: { 'Retry-After': '1' },
+    };
+  }
   // Class 22, data exception: text PostgreSQL cannot store (NUL), values out of range. The input is at fault.
   if (typeof sqlState === 'string' && sqlState.startsWith('22')) {
     return {

@@ -1,0 +1,41 @@
+import { type CallHandler, type ExecutionContext, HttpStatus, Injectable, type NestInterceptor } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { lastValueFrom, type Observable, from } from 'rxjs';
+import type { EnvironmentVariables } from '../../config/env.schema.js';
+import type { AuthUser } from '../decorators/current-user.decorator.js';
+import { problem, type ProblemSpec } from '../problem/problem.js';
+import { GateTimeoutError, KeyedGate } from './gate.js';
+
+export const TOO_MANY_IN_FLIGHT: ProblemSpec = {
+  status: HttpStatus.TOO_MANY_REQUESTS,
+  code: 'rate_limited',
+  detail: 'Too many of your requests are running at once; retry after the ones in flight finish (see Retry-After).',
+};
+
+/**
+ * Fair shares: each user has at most PER_USER_CONCURRENCY requests in flight on this instance (so at most
+ * that many pooled connections). The excess waits up to PER_USER_QUEUE_MS, then gets 429 with Retry-After.
+ * Queued requests hold nothing but memory; anonymous routes (auth, health) are bounded elsewhere.
+ */
+@Injectable()
+export class PerUserConcurrencyInterceptor implements NestInterceptor {
+  private readonly gates: KeyedGate | null;
+
+  constructor(config: ConfigService<EnvironmentVariables, true>) {
+    const limit = config.get('PER_USER_CONCURRENCY', { infer: true });
+    this.gates = limit > 0 ? new KeyedGate(limit, config.get('PER_USER_QUEUE_MS', { infer: true })) : null;
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    if (!this.gates || !user) return next.handle();
+    const gates = this.gates;
+    return from(
+      gates
+        .run(user.id, () => lastValueFrom(next.handle(), { defaultValue: undefined }))
+        .catch((error: unknown) => {
+          throw error instanceof GateTimeoutError ? problem(TOO_MANY_IN_FLIGHT, { headers: { 'Retry-After': '1' } }) : error;
+        }),
+    );
+  }
+}
