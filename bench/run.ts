@@ -12,6 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type * as EmbeddedPostgresModule from '../src/database/embedded-postgres.js';
 import { loadConfig, type BenchConfig, type ScenarioName } from './lib/config.js';
+import { burst, crowdUsers, fairness, logins } from './lib/crowd.js';
 import { mintAccessToken } from './lib/jwt.js';
 import { pick, round, runLoad, summarise, type LoadRun, type LoadStats, type RequestMaker } from './lib/load.js';
 import { BENCH_DATA_DIR, importDist, RESULTS_DIR, ROOT } from './lib/paths.js';
@@ -265,24 +266,19 @@ async function main(): Promise<void> {
   const profileDir = (name: Target['name']) => path.join(RESULTS_DIR, 'profiles', name);
   const profileArgs = (name: Target['name']) => (config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(name)}`] : []);
   if (config.profile) for (const name of ['service', 'baseline'] as const) mkdirSync(profileDir(name), { recursive: true });
-  const service = ManagedProcess.start(
-    'service',
-    [...profileArgs('service'), 'dist/src/main.js'],
-    {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: String(config.poolSize),
-      JWT_SECRET: jwtSecret,
-      PORT: String(servicePort),
-      HOST: '127.0.0.1',
-      AUTH_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'info',
-      MIGRATIONS_RUN: 'true',
-    },
-    serviceLog,
-    ROOT,
-  );
+  const serviceEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: String(config.poolSize),
+    JWT_SECRET: jwtSecret,
+    PORT: String(servicePort),
+    HOST: '127.0.0.1',
+    AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'info',
+    MIGRATIONS_RUN: 'true',
+  };
+  const service = ManagedProcess.start('service', [...profileArgs('service'), 'dist/src/main.js'], serviceEnv, serviceLog, ROOT);
   cleanups.push({ name: 'service', run: () => service.stop() });
   const serviceTarget: Target = { name: 'service', url: `http://127.0.0.1:${servicePort}` };
   await service.waitReady(`${serviceTarget.url}/health/ready`);
@@ -455,6 +451,37 @@ async function main(): Promise<void> {
     if (rows[0].n !== 0) throw new Error(`create_at_limit: ${rows[0].n} (user, agent type) pairs no longer have exactly 5 active sessions`);
   }
 
+  // Crowd scenarios: users registered through the API; the burst runs again on a second service with a pool of 2.
+  const crowd: Record<string, unknown> = {};
+  if (wants('burst') || wants('fairness') || wants('logins')) {
+    const users = await crowdUsers(serviceTarget.url, config.crowdUsers);
+    if (wants('burst')) {
+      log(`burst: ${users.length} users × 5 requests at once, ${config.burstRounds} rounds, pool ${config.poolSize}`);
+      crowd.burst_default_pool = { pool_size: config.poolSize, ...(await burst(serviceTarget.url, users, config.burstRounds)) };
+      const tinyPort = await freePort();
+      const tiny = ManagedProcess.start(
+        'service-pool-2',
+        ['dist/src/main.js'],
+        { ...serviceEnv, DATABASE_POOL_SIZE: '2', PORT: String(tinyPort), MIGRATIONS_RUN: 'false' },
+        path.join(RESULTS_DIR, 'service-pool-2.log'),
+        ROOT,
+      );
+      cleanups.push({ name: 'service-pool-2', run: () => tiny.stop() });
+      await tiny.waitReady(`http://127.0.0.1:${tinyPort}/health/ready`);
+      log('burst: again on a second service with DATABASE_POOL_SIZE=2');
+      crowd.burst_pool_2 = { pool_size: 2, ...(await burst(`http://127.0.0.1:${tinyPort}`, users, config.burstRounds)) };
+      await tiny.stop();
+    }
+    if (wants('fairness')) {
+      log('fairness: a victim user reads, quiet and while another user floods POST /sessions');
+      crowd.fairness = await fairness(serviceTarget.url, users[0], users[1]);
+    }
+    if (wants('logins')) {
+      log(`logins: ${config.crowdUsers} logins at once while /health/live is polled`);
+      crowd.logins = await logins(serviceTarget.url, users[2], config.crowdUsers);
+    }
+  }
+
   // The writes kept every invariant (counters, seq numbering, the active limit).
   await checkInvariants(db);
 
@@ -466,6 +493,7 @@ async function main(): Promise<void> {
     scenarios,
     deep_page: deep ? { first_p50_ms: deep.first_p50_ms, deep_p50_ms: deep.deep_p50_ms, ratio: deep.ratio, details: deep } : null,
     session_list_statements: statementsResult,
+    crowd,
     sizes: {
       append: { users_per_target: config.appendUsers, sessions_per_target: config.appendSessions, message_bytes: config.appendBytes },
       history: { sessions: config.historySessions, messages_per_session: config.historyMessages, message_bytes: config.historyBytes },
@@ -480,6 +508,7 @@ async function main(): Promise<void> {
   const file = path.join(RESULTS_DIR, 'latest.json');
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(formatTable(scenarios, deep, statementsResult));
+  if (Object.keys(crowd).length > 0) process.stdout.write(`\nCrowd scenarios:\n${JSON.stringify(crowd, null, 2)}\n`);
   if (config.profile) {
     for (const [name, { windows, requests }] of measured) {
       const profile = newestProfile(profileDir(name));
@@ -491,7 +520,11 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`\nWritten ${path.relative(ROOT, file)} (total ${result.total_s} s)\n`);
-  const errors = scenarios.reduce((sum, s) => sum + s.service.errors + (s.baseline?.errors ?? 0), 0) + (deep?.errors ?? 0);
+  const burstFailures = ['burst_default_pool', 'burst_pool_2'].reduce(
+    (sum, key) => sum + ((crowd[key] as { failures?: number })?.failures ?? 0),
+    0,
+  );
+  const errors = scenarios.reduce((sum, s) => sum + s.service.errors + (s.baseline?.errors ?? 0), 0) + (deep?.errors ?? 0) + burstFailures;
   if (errors > 0) {
     log(`${errors} errors (non-2xx or socket errors); see status counts in latest.json and ${path.relative(ROOT, serviceLog)}`);
     process.exitCode = 1;

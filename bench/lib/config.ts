@@ -2,7 +2,17 @@
  * Every knob of the benchmark, read once from the environment (all documented in bench/README.md).
  * Defaults are sized so a full `npm run bench` stays well under 10 minutes on 2 cores.
  */
-export const SCENARIO_NAMES = ['history', 'session_list', 'statements', 'deep_page', 'append', 'create_at_limit'] as const;
+export const SCENARIO_NAMES = [
+  'history',
+  'session_list',
+  'statements',
+  'deep_page',
+  'append',
+  'create_at_limit',
+  'burst',
+  'fairness',
+  'logins',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface BenchConfig {
@@ -30,6 +40,8 @@ export interface BenchConfig {
   statementRequests: number;
   statsSettleS: number;
   seedConnections: number;
+  crowdUsers: number;
+  burstRounds: number;
 }
 
 function int(name: string, fallback: number, min = 0): number {
@@ -76,6 +88,8 @@ export function loadConfig(): BenchConfig {
     statementRequests: int('BENCH_STATEMENT_REQUESTS', 500, 10),
     statsSettleS: int('BENCH_STATS_SETTLE_S', 11, 0),
     seedConnections: int('BENCH_SEED_CONNECTIONS', 2, 1),
+    crowdUsers: int('BENCH_CROWD_USERS', 40, 2),
+    burstRounds: int('BENCH_BURST_ROUNDS', 3, 1),
   };
   if (config.appendSessions < config.appendUsers) throw new Error('BENCH_APPEND_SESSIONS must be >= BENCH_APPEND_USERS');
   if (config.appendSessions > config.appendUsers * 20) {

@@ -300,6 +300,13 @@ export class EnvironmentVariables {
   @Max(600_000)
   DATABASE_LOCK_TIMEOUT_MS = 2000;
 
+  /** How long a request may wait for a free pooled connection (DATABASE_CONNECT_TIMEOUT_MS bounds a new one). */
+  @toInt()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_POOL_QUEUE_MS = 10_000;
+
   @IsOptional()
   @toInt()
   @IsInt()

@@ -1,9 +1,24 @@
+import pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { Env } from '../config/env.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
 
-type DatabaseEnv = Pick<Env, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_STATEMENT_TIMEOUT_MS'>;
+type DatabaseEnv = Pick<Env, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_STATEMENT_TIMEOUT_MS'> &
+  Partial<Pick<Env, 'DATABASE_POOL_QUEUE_MS'>>;
+
+/**
+ * pg-pool has one timeout for two waits: a free pooled connection, and a new connection to the server.
+ * They mean different things: under a burst the first is ordinary queueing, the second a database that
+ * cannot be reached. The pool gets the queue deadline; its clients (this class) the connect deadline.
+ */
+function clientWithConnectTimeout(connectTimeoutMs: number): typeof pg.Client {
+  return class ClientWithConnectTimeout extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+    }
+  };
+}
 
 /**
  * The one description of how to reach the database, used by the app (TypeOrmModule) and by the TypeORM CLI
@@ -26,8 +41,10 @@ export function buildDataSourceOptions(env: DatabaseEnv & { DATABASE_URL: string
     logging: false,
     extra: {
       max: env.DATABASE_POOL_SIZE,
-      // Fail fast (503) instead of hanging when the server is unreachable.
-      connectionTimeoutMillis: env.DATABASE_CONNECT_TIMEOUT_MS,
+      // Wait in line for a pooled connection up to DATABASE_POOL_QUEUE_MS (a burst queues, it does not fail),
+      // but fail fast (503) when a new connection cannot be made within DATABASE_CONNECT_TIMEOUT_MS.
+      connectionTimeoutMillis: Math.max(env.DATABASE_POOL_QUEUE_MS ?? 0, env.DATABASE_CONNECT_TIMEOUT_MS),
+      Client: clientWithConnectTimeout(env.DATABASE_CONNECT_TIMEOUT_MS),
       statement_timeout: env.DATABASE_STATEMENT_TIMEOUT_MS,
       idle_in_transaction_session_timeout: Math.max(env.DATABASE_STATEMENT_TIMEOUT_MS, 60_000),
       application_name: 'chat-history-service',

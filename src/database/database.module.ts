@@ -18,6 +18,7 @@ import { TransactionSettings } from './transaction-settings.js';
             DATABASE_URL: env,
             DATABASE_POOL_SIZE: config.get('DATABASE_POOL_SIZE', { infer: true }),
             DATABASE_CONNECT_TIMEOUT_MS: config.get('DATABASE_CONNECT_TIMEOUT_MS', { infer: true }),
+            DATABASE_POOL_QUEUE_MS: config.get('DATABASE_POOL_QUEUE_MS', { infer: true }),
             DATABASE_STATEMENT_TIMEOUT_MS: config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true }),
           }),
           retryAttempts: 5,
