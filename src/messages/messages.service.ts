@@ -96,11 +96,8 @@ export class MessagesService {
   }
 
   async stats(user: AuthUser, sessionId: string): Promise<SessionStatsDto> {
-    const [session, byRole] = await Promise.all([
-      this.messages.sessionState(user.id, sessionId),
-      this.messages.statsByRole(user.id, sessionId),
-    ]);
-    if (!session) throw sessionNotFound();
+    if (!(await this.messages.sessionState(user.id, sessionId))) throw sessionNotFound();
+    const byRole = await this.messages.statsByRole(user.id, sessionId);
     const sum = (pick: (r: (typeof byRole)[number]) => number) => byRole.reduce((total, r) => total + pick(r), 0);
     const first = byRole.length ? new Date(Math.min(...byRole.map((r) => r.first_at.getTime()))) : null;
     const last = byRole.length ? new Date(Math.max(...byRole.map((r) => r.last_at.getTime()))) : null;
