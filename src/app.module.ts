@@ -11,6 +11,7 @@ import type { Env } from './config/env.js';
 import { ChatModule } from './chat/chat.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { SessionDetailsModule } from './session-details/session-details.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsageModule } from './usage/usage.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         HealthModule,
         UsersModule,
         SessionsModule,
+        SessionDetailsModule,
         UsageModule,
         ChatModule,
       ],

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const env = await withJwtSecret(validated, (message) => logger.warn(message));
   const embedded = env.DATABASE_URL ? null : new EmbeddedPostgres(path.resolve(env.DATA_DIR), (m) => logger.info(m));
   const databaseUrl = env.DATABASE_URL ?? (await embedded!.start());
-  if (embedded) logger.info(`Embedded PostgreSQL running with its data in ${path.resolve(env.DATA_DIR, 'postgres')}`);
+  if (embedded) logger.info(`Embedded PostgreSQL running with its data in ${embedded.clusterDir}`);
 
   let app: App;
   try {

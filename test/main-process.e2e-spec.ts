@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,8 +24,9 @@ class ServiceProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
 
+  /** Up to a minute: a cold start (ts hooks, initdb) on a busy 2-core machine takes far longer than the usual 2 s. */
   async ready(port: number): Promise<void> {
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < 600; i++) {
       const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
         (r) => r.ok,
         () => false,
@@ -43,7 +44,7 @@ class ServiceProcess {
 
 /** PostgreSQL removes postmaster.pid just before its process ends: give it a moment (a zombie counts as gone). */
 async function exitsSoon(pid: number): Promise<boolean> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 200; i++) {
     const state = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
     if (state === null || state.split(') ')[1]?.startsWith('Z')) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -69,73 +70,86 @@ async function register(port: number): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
+/** Each test starts a process (and one of them a cluster) on a machine that may be busy. */
+const PROCESS_TEST_TIMEOUT_MS = 120_000;
+
 describe('the service process', () => {
-  it('finishes requests in flight on SIGTERM, then exits 0', async () => {
-    const fake = new FakeLlmServer();
-    const llm = await fake.start();
-    // A slow model: the turn is still running when the signal arrives.
-    fake.script = {
-      kind: 'stream',
-      chunks: Array.from({ length: 120 }, (_, i) => `w${i} `),
-      usage: { prompt_tokens: 1, completion_tokens: 1 },
-    };
-    const port = await freePort();
-    const service = new ServiceProcess({
-      PORT: String(port),
-      DATABASE_URL: testDatabaseUrl(),
-      MIGRATIONS_RUN: 'false',
-      LLM_PROVIDER: 'openai',
-      LLM_BASE_URL: llm,
-      LLM_MODEL: 'fake-model',
-    });
-    try {
-      await service.ready(port);
-      const token = await register(port);
-      const turn = fetch(`http://127.0.0.1:${port}${API}/chat`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ message: 'a slow answer please' }),
+  it(
+    'finishes requests in flight on SIGTERM, then exits 0',
+    async () => {
+      const fake = new FakeLlmServer();
+      const llm = await fake.start();
+      // A slow model: the turn is still running when the signal arrives.
+      fake.script = {
+        kind: 'stream',
+        chunks: Array.from({ length: 120 }, (_, i) => `w${i} `),
+        usage: { prompt_tokens: 1, completion_tokens: 1 },
+      };
+      const port = await freePort();
+      const service = new ServiceProcess({
+        PORT: String(port),
+        DATABASE_URL: testDatabaseUrl(),
+        MIGRATIONS_RUN: 'false',
+        LLM_PROVIDER: 'openai',
+        LLM_BASE_URL: llm,
+        LLM_MODEL: 'fake-model',
       });
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      service.signal('SIGTERM');
-      const res = await turn;
-      expect(res.status).toBe(201);
-      expect(((await res.json()) as { assistant_message: { content: string } }).assistant_message.content).toContain('w119');
-      expect(await service.exited).toBe(0);
-      expect(service.output).toContain('SIGTERM received: draining');
-      await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
-    } finally {
-      service.signal('SIGKILL');
-      await fake.stop();
-    }
-  });
+      try {
+        await service.ready(port);
+        const token = await register(port);
+        const turn = fetch(`http://127.0.0.1:${port}${API}/chat`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'a slow answer please' }),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        service.signal('SIGTERM');
+        const res = await turn;
+        expect(res.status).toBe(201);
+        expect(((await res.json()) as { assistant_message: { content: string } }).assistant_message.content).toContain('w119');
+        expect(await service.exited).toBe(0);
+        expect(service.output).toContain('SIGTERM received: draining');
+        await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+      } finally {
+        service.signal('SIGKILL');
+        await fake.stop();
+      }
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  it('runs on its own embedded PostgreSQL, refuses a second instance, and leaves no server behind', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'chat-history-embedded-'));
-    await chmod(dataDir, 0o755); // the postgres OS user (when running as root) must reach its cluster
-    const [port, secondPort] = [await freePort(), await freePort()];
-    const first = new ServiceProcess({ PORT: String(port), DATA_DIR: dataDir });
-    try {
-      await first.ready(port);
-      expect(first.output).toContain('Embedded PostgreSQL running');
-      const pidFile = await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8');
-      const [postgresPid, , , postgresPort] = pidFile.split('\n');
-      expect(Number(postgresPort)).not.toBe(5432);
-      await register(port);
+  it(
+    'runs on its own embedded PostgreSQL, refuses a second instance, and leaves no server behind',
+    async () => {
+      // A directory only its owner can enter, as mktemp -d makes it: as root, the cluster lives elsewhere.
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'chat-history-embedded-'));
+      const [port, secondPort] = [await freePort(), await freePort()];
+      const first = new ServiceProcess({ PORT: String(port), DATA_DIR: dataDir });
+      let clusterDir = '';
+      try {
+        await first.ready(port);
+        clusterDir = /Embedded PostgreSQL running with its data in ([^\s"]+)/.exec(first.output)?.[1] ?? '';
+        const pidFile = await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8');
+        const [postgresPid, , , postgresPort] = pidFile.split('\n');
+        expect(Number(postgresPort)).not.toBe(5432);
+        await register(port);
 
-      const second = new ServiceProcess({ PORT: String(secondPort), DATA_DIR: dataDir });
-      expect(await second.exited).toBe(1);
-      expect(second.output).toMatch(/Another process \(pid \d+\) is already running the embedded database/);
+        const second = new ServiceProcess({ PORT: String(secondPort), DATA_DIR: dataDir });
+        expect(await second.exited).toBe(1);
+        expect(second.output).toMatch(/Another process \(pid \d+\) is already running the embedded database/);
 
-      first.signal('SIGINT');
-      expect(await first.exited).toBe(0);
-      expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
-      expect(await exitsSoon(Number(postgresPid))).toBe(true);
-    } finally {
-      first.signal('SIGKILL');
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
+        first.signal('SIGINT');
+        expect(await first.exited).toBe(0);
+        expect(existsSync(path.join(clusterDir, 'postmaster.pid'))).toBe(false);
+        expect(await exitsSoon(Number(postgresPid))).toBe(true);
+      } finally {
+        first.signal('SIGKILL');
+        await rm(dataDir, { recursive: true, force: true });
+        if (clusterDir && !clusterDir.startsWith(dataDir)) await rm(path.dirname(clusterDir), { recursive: true, force: true });
+      }
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
   it('stops at start with a message naming a bad setting', async () => {
     const service = new ServiceProcess({ PORT: 'eighty', DATABASE_URL: testDatabaseUrl(), SESSION_LIMIT_POLICY: 'sometimes' });

@@ -58,6 +58,26 @@ describe('validateEnv', () => {
       'AGENT_SYSTEM_PROMPTS names unknown agent type "planner"',
     ]);
   });
+
+  it('says one line per bad variable', () => {
+    expect(problemsOf({ SESSION_LIMITS: 'router:10,foo' })).toEqual(['SESSION_LIMITS must look like router:10,log_analysis:3']);
+    expect(problemsOf({ AGENT_SYSTEM_PROMPTS: '{bad' })).toEqual(['AGENT_SYSTEM_PROMPTS must be a JSON object keyed by agent type']);
+    expect(problemsOf({ PORT: 'abc' })).toEqual(['PORT must be an integer number']);
+    expect(problemsOf({ PORT: '70000', AGENT_TYPES: 'Bad-Name', SESSION_LIMITS: 'x:1' })).toEqual([
+      'PORT must not be greater than 65535',
+      'AGENT_TYPES must be lower_snake_case names',
+    ]);
+  });
+
+  it('refuses the openai provider with neither a key nor an endpoint', () => {
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'gpt-4o-mini' })).toEqual([
+      expect.stringMatching(/LLM_API_KEY .* or LLM_BASE_URL/),
+    ]);
+    expect(validateEnv({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_BASE_URL: 'http://127.0.0.1:11434/v1' })).toMatchObject({
+      LLM_PROVIDER: 'openai',
+    });
+    expect(validateEnv({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_API_KEY: 'sk-test' })).toMatchObject({ LLM_PROVIDER: 'openai' });
+  });
 });
 
 describe('.env.example', () => {

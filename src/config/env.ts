@@ -23,18 +23,25 @@ export class InvalidConfigError extends Error {
 export function validateEnv(raw: Record<string, string | undefined>): Env {
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const env = plainToInstance(EnvironmentVariables, present, { excludeExtraneousValues: false });
-  const problems = [...validateSync(env, { forbidUnknownValues: false }).flatMap(describe), ...crossFieldProblems(env)];
+  const errors = validateSync(env, { forbidUnknownValues: false });
+  const invalid = new Set(errors.map((error) => error.property));
+  const problems = [...errors.map(describe), ...crossFieldProblems(env, invalid)];
   if (problems.length > 0) throw new InvalidConfigError(problems);
   return Object.freeze(pickKnown(env));
 }
 
-function describe(error: ValidationError): string[] {
-  return Object.values(error.constraints ?? {}).map((message) =>
-    message.startsWith(error.property) ? message : `${error.property}: ${message}`,
-  );
+/**
+ * One line per bad variable: the failed rule written first in the schema, its type, and not also every
+ * range rule after it (PORT=abc is "not an integer", not three lines). Decorators apply bottom-up, so
+ * class-validator lists that rule last.
+ */
+function describe(error: ValidationError): string {
+  const message = Object.values(error.constraints ?? {}).at(-1) ?? 'is invalid';
+  return message.startsWith(error.property) ? message : `${error.property}: ${message}`;
 }
 
-function crossFieldProblems(env: EnvironmentVariables): string[] {
+/** Rules across variables, checked only on variables that passed their own rules (a malformed map has no entries to check). */
+function crossFieldProblems(env: EnvironmentVariables, invalid: Set<string>): string[] {
   const problems: string[] = [];
   if (env.NODE_ENV === 'production') {
     if (!env.JWT_SECRET) problems.push('JWT_SECRET is required when NODE_ENV=production');
@@ -45,18 +52,29 @@ function crossFieldProblems(env: EnvironmentVariables): string[] {
   }
   if (Array.isArray(env.AGENT_TYPES) && env.AGENT_TYPES.length === 0) problems.push('AGENT_TYPES must name at least one agent type');
   const known = new Set(env.AGENT_TYPES);
-  for (const [type, limit] of Object.entries(env.SESSION_LIMITS ?? {})) {
+  if (invalid.has('AGENT_TYPES')) return problems;
+  for (const [type, limit] of Object.entries(invalid.has('SESSION_LIMITS') ? {} : env.SESSION_LIMITS)) {
     if (!known.has(type)) problems.push(`SESSION_LIMITS names unknown agent type "${type}"`);
     if (!Number.isInteger(limit) || limit < 1) problems.push(`SESSION_LIMITS for "${type}" must be a positive integer`);
   }
-  for (const [type, prompt] of Object.entries(env.AGENT_SYSTEM_PROMPTS ?? {})) {
+  for (const [type, prompt] of Object.entries(invalid.has('AGENT_SYSTEM_PROMPTS') ? {} : env.AGENT_SYSTEM_PROMPTS)) {
     if (!known.has(type)) problems.push(`AGENT_SYSTEM_PROMPTS names unknown agent type "${type}"`);
     if (typeof prompt !== 'string') problems.push(`AGENT_SYSTEM_PROMPTS for "${type}" must be a string`);
   }
   if (env.CHAT_DEFAULT_PAGE_SIZE > env.CHAT_MAX_PAGE_SIZE) {
     problems.push('CHAT_DEFAULT_PAGE_SIZE must not exceed CHAT_MAX_PAGE_SIZE');
   }
-  if (env.LLM_PROVIDER === 'openai' && !env.LLM_MODEL) problems.push('LLM_MODEL is required when LLM_PROVIDER=openai');
+  if (env.LLM_PROVIDER === 'openai') problems.push(...openAiProblems(env));
+  return problems;
+}
+
+/** Without a key or an endpoint every turn would end in 502: refuse at boot instead. */
+function openAiProblems(env: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  if (!env.LLM_MODEL) problems.push('LLM_MODEL is required when LLM_PROVIDER=openai');
+  if (!env.LLM_API_KEY && !env.LLM_BASE_URL) {
+    problems.push('LLM_PROVIDER=openai needs LLM_API_KEY (for api.openai.com) or LLM_BASE_URL (for a local OpenAI-compatible server)');
+  }
   return problems;
 }
 

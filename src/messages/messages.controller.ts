@@ -12,14 +12,7 @@ import {
   SearchMessagesQueryDto,
   UpdateMessageDto,
 } from './dto/message-request.dto.js';
-import {
-  MessageBatchResponseDto,
-  MessagePageDto,
-  MessageResponseDto,
-  SearchHitDto,
-  SearchPageDto,
-  SessionStatsDto,
-} from './dto/message-response.dto.js';
+import { MessageBatchResponseDto, MessagePageDto, MessageResponseDto, SearchHitDto, SearchPageDto } from './dto/message-response.dto.js';
 import { MESSAGE_NOT_FOUND } from './message.errors.js';
 import { MessagesService } from './messages.service.js';
 
@@ -74,14 +67,6 @@ export class MessagesController {
   @ApiProblems(400, 401, SESSION_NOT_FOUND)
   clear(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam): Promise<void> {
     return this.messages.clear(user, id);
-  }
-
-  @Get('sessions/:id/stats')
-  @ApiOperation({ summary: 'Message and token statistics of a session' })
-  @ApiOkResponse({ type: SessionStatsDto })
-  @ApiProblems(400, 401, SESSION_NOT_FOUND)
-  stats(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam): Promise<SessionStatsDto> {
-    return this.messages.stats(user, id);
   }
 
   @Get('messages/search')

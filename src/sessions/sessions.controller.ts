@@ -4,15 +4,8 @@ import { CurrentUser, type AuthUser } from '../common/decorators/current-user.de
 import { UuidParam } from '../common/dto/uuid-param.dto.js';
 import type { PageEnvelope } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
-import {
-  CreateSessionDto,
-  DeleteSessionQueryDto,
-  GetSessionQueryDto,
-  ListSessionsQueryDto,
-  UpdateSessionDto,
-} from './dto/session-request.dto.js';
-import { SessionDetailDto, SessionPageDto, SessionResponseDto, SessionWithEvictionsDto } from './dto/session-response.dto.js';
-import { MessagesService } from '../messages/messages.service.js';
+import { CreateSessionDto, DeleteSessionQueryDto, ListSessionsQueryDto, UpdateSessionDto } from './dto/session-request.dto.js';
+import { SessionPageDto, SessionResponseDto, SessionWithEvictionsDto } from './dto/session-response.dto.js';
 import { SESSION_LIMIT_REACHED, SESSION_NOT_FOUND } from './session.errors.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -20,10 +13,7 @@ import { SessionsService } from './sessions.service.js';
 @ApiBearerAuth()
 @Controller('sessions')
 export class SessionsController {
-  constructor(
-    private readonly sessions: SessionsService,
-    private readonly messages: MessagesService,
-  ) {}
+  constructor(private readonly sessions: SessionsService) {}
 
   @Post()
   @ApiOperation({
@@ -44,16 +34,6 @@ export class SessionsController {
   @ApiProblems(400, 401)
   list(@CurrentUser() user: AuthUser, @Query() query: ListSessionsQueryDto): Promise<PageEnvelope<SessionResponseDto>> {
     return this.sessions.list(user, query);
-  }
-
-  @Get(':id')
-  @ApiOperation({ summary: 'Get a session, with its latest messages in chronological order' })
-  @ApiOkResponse({ type: SessionDetailDto })
-  @ApiProblems(400, 401, SESSION_NOT_FOUND)
-  async get(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam, @Query() query: GetSessionQueryDto): Promise<SessionDetailDto> {
-    if (query.include_messages === false) return this.sessions.get(user, id);
-    const [session, messages] = await Promise.all([this.sessions.get(user, id), this.messages.latest(user, id, query.message_limit ?? 50)]);
-    return { ...session, messages };
   }
 
   @Patch(':id')

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaginationModule } from '../common/pagination/pagination.module.js';
-import { MessagesModule } from '../messages/messages.module.js';
 import { ChatSession } from './session.entity.js';
 import { SessionLimiter } from './session-limiter.js';
 import { SessionsController } from './sessions.controller.js';
@@ -9,7 +8,7 @@ import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ChatSession]), PaginationModule, MessagesModule],
+  imports: [TypeOrmModule.forFeature([ChatSession]), PaginationModule],
   controllers: [SessionsController],
   providers: [SessionsService, SessionsRepository, SessionLimiter],
   exports: [SessionsService],

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
-import { MessageResponseDto } from '../../messages/dto/message-response.dto.js';
 import { DEACTIVATED_REASONS, type DeactivatedReason } from '../session.entity.js';
 
 /** A session as selected by SessionsRepository (SESSION_COLUMNS). */
@@ -94,9 +93,4 @@ export function toSessionResponse(row: SessionRow): SessionResponseDto {
     updated_at: row.updated_at.toISOString(),
     last_message_at: row.last_message_at.toISOString(),
   };
-}
-
-export class SessionDetailDto extends SessionResponseDto {
-  @ApiProperty({ type: [MessageResponseDto], required: false, description: 'The latest message_limit messages, oldest first.' })
-  messages?: MessageResponseDto[];
 }
