@@ -326,7 +326,7 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   @Max(600_000)
-  PASSWORD_HASH_QUEUE_MS = 15_000;
+  PASSWORD_HASH_QUEUE_MS = 30_000;
 
   @toList()
   @IsString({ each: true })
