@@ -86,11 +86,11 @@ describe('hostile input', () => {
     });
 
     it.each([
-      ['post', () => `${API}/sessions`, { title: null }, 'title'],
-      ['post', () => `${API}/sessions`, { metadata: null }, 'metadata'],
-      ['patch', () => `${API}/sessions/${sessionId}`, { metadata: null }, 'metadata'],
-      ['put', () => `${API}/sessions/${sessionId}`, { metadata: null }, 'metadata'],
-      ['patch', () => `${API}/messages/${messageId}`, { content: null }, 'content'],
+      ['post', (): string => `${API}/sessions`, { title: null }, 'title'],
+      ['post', (): string => `${API}/sessions`, { metadata: null }, 'metadata'],
+      ['patch', (): string => `${API}/sessions/${sessionId}`, { metadata: null }, 'metadata'],
+      ['put', (): string => `${API}/sessions/${sessionId}`, { metadata: null }, 'metadata'],
+      ['patch', (): string => `${API}/messages/${messageId}`, { content: null }, 'content'],
       [
         'post',
         () => `${API}/sessions/${sessionId}/messages/batch`,
