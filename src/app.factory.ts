@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { answerFrameworkError } from './common/filters/framework-errors.js';
+import { answerClientError, answerFrameworkError, refuseOddRequests } from './common/filters/framework-errors.js';
 import { ProblemFilter } from './common/filters/problem.filter.js';
+import { guardInput } from './common/validation/input-shape.js';
 import { StrictValidationPipe } from './common/validation/validation.pipe.js';
 import type { Env } from './config/env.js';
+import { fastifyTrustProxy } from './config/trust-proxy.js';
 
 export const API_PREFIX = 'api/v1';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -28,12 +30,13 @@ export interface App {
 export async function createApp(env: Env & { DATABASE_URL: string }, logger: Logger): Promise<App> {
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT,
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: fastifyTrustProxy(env.TRUST_PROXY),
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   const fastify = adapter.getInstance();
   // JSON only (Fastify's own parser; Nest's extra parsers are off below): anything else is a 415.
@@ -43,6 +46,14 @@ export async function createApp(env: Env & { DATABASE_URL: string }, logger: Log
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
+  });
+  fastify.addHook('onRequest', refuseOddRequests);
+  const { BODY_MAX_DEPTH, BODY_MAX_KEYS, BODY_MAX_ARRAY_LENGTH, BODY_MAX_NODES } = env;
+  guardInput(fastify, {
+    maxDepth: BODY_MAX_DEPTH,
+    maxKeys: BODY_MAX_KEYS,
+    maxArrayLength: BODY_MAX_ARRAY_LENGTH,
+    maxNodes: BODY_MAX_NODES,
   });
   // Decided when the response goes out, so requests already running when draining starts close too.
   fastify.addHook('onSend', (_request, reply, payload, done) => {

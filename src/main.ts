@@ -7,6 +7,7 @@ import { createRootLogger } from './common/logging/logger.js';
 import { InvalidConfigError, validateEnv, type Env } from './config/env.js';
 import { withJwtSecret } from './config/jwt-secret.js';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-postgres.js';
+import { AdminTakeoverRefused } from './users/user.errors.js';
 
 /** Keep accepting briefly after a signal: connections the kernel already accepted are served, not reset. */
 const DRAIN_GRACE_MS = 300;
@@ -75,7 +76,7 @@ function handleSignals(app: App, embedded: EmbeddedPostgres | null, timeoutMs: n
 }
 
 main().catch((error: unknown) => {
-  const expected = error instanceof EmbeddedPostgresError;
+  const expected = error instanceof EmbeddedPostgresError || error instanceof AdminTakeoverRefused;
   const text = error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
   process.stderr.write(`Failed to start: ${text}\n`);
   process.exit(1);

@@ -3,7 +3,8 @@ import request from 'supertest';
 import { API, expectProblem, registerUser, uniqueEmail } from './support/factories.js';
 import { forgeJwt } from './support/jwt.js';
 import { createTestApp, testPool, type TestApp } from './support/test-app.js';
-import { TEST_JWT_SECRET } from './support/test-env.js';
+import { validateEnv } from '../src/config/env.js';
+import { TEST_JWT_SECRET, testEnv } from './support/test-env.js';
 
 describe('auth', () => {
   let t: TestApp;
@@ -205,23 +206,46 @@ describe('auth rate limit', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: 'true' });
+    // The test client (127.0.0.1) is the one proxy hop trusted: X-Forwarded-For's last entry is the client.
+    t = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: '1' });
   });
   afterAll(() => t.close());
 
+  const randomIp = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+  const attempt = (app: TestApp, forwardedFor: string) =>
+    request(app.server).post(`${API}/auth/refresh`).set('X-Forwarded-For', forwardedFor).send({ refresh_token: randomUUID() });
+
   it('answers 429 rate_limited with Retry-After once a client IP spends its budget', async () => {
-    const ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
-    const attempt = () => request(t.server).post(`${API}/auth/refresh`).set('X-Forwarded-For', ip).send({ refresh_token: randomUUID() });
-    for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);
-    const limited = await attempt();
+    const ip = randomIp();
+    for (let i = 0; i < 3; i++) expect((await attempt(t, ip)).status).toBe(401);
+    const limited = await attempt(t, ip);
     expectProblem(limited, 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     // Another client is not affected.
-    const other = await request(t.server)
-      .post(`${API}/auth/refresh`)
-      .set('X-Forwarded-For', '192.0.2.77')
-      .send({ refresh_token: randomUUID() });
-    expect(other.status).toBe(401);
+    expect((await attempt(t, '192.0.2.77')).status).toBe(401);
+  });
+
+  it('ignores what the client itself put in X-Forwarded-For before the trusted hop', async () => {
+    const ip = randomIp();
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await attempt(t, `${randomIp()}, ${ip}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+  });
+
+  it('a client that is not a trusted proxy cannot choose its IP by rotating X-Forwarded-For', async () => {
+    const behindProxies = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: '10.0.0.0/8, 192.0.2.1' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await attempt(behindProxies, randomIp())).status);
+      // All five come from 127.0.0.1 as far as the limit is concerned, whatever they claim.
+      expect(statuses.slice(3)).toEqual([429, 429]);
+    } finally {
+      await behindProxies.close();
+    }
+  });
+
+  it.each([['true'], ['yes'], ['10.0.0.0/33'], ['1.2.3']])('refuses TRUST_PROXY=%s at start, naming the safe forms', (value) => {
+    expect(() => validateEnv(testEnv({ TRUST_PROXY: value }))).toThrow(/TRUST_PROXY must be false, the number of proxies/);
   });
 });

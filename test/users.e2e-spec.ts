@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { API, expectProblem, registerUser, uniqueEmail, type TestUser } from './support/factories.js';
+import { AdminTakeoverRefused } from '../src/users/user.errors.js';
+import { UsersService } from '../src/users/users.service.js';
 import { createTestApp, testPool, type TestApp } from './support/test-app.js';
 
 /** No response may ever carry a password hash or a password. */
@@ -90,14 +92,34 @@ describe('users', () => {
   });
 
   describe('admin', () => {
-    it('bootstraps the admin from ADMIN_EMAIL, and promotes an existing account', async () => {
+    it('bootstraps the admin from ADMIN_EMAIL, and promotes an existing account only with its own password', async () => {
       const existing = await registerUser(t);
-      const promoting = await createTestApp({ ADMIN_EMAIL: existing.email.toUpperCase(), ADMIN_PASSWORD: 'ignored password' });
+      const promoting = await createTestApp({ ADMIN_EMAIL: existing.email.toUpperCase(), ADMIN_PASSWORD: existing.password });
       await promoting.close();
       const { rows } = await db.query('SELECT role FROM users WHERE id = $1', [existing.id]);
       expect(rows[0].role).toBe('admin');
-      // The password is untouched by a promotion.
       await request(t.server).post(`${API}/auth/login`).send({ email: existing.email, password: existing.password }).expect(200);
+    });
+
+    it('refuses to start rather than promote an account registered with another password', async () => {
+      const squatter = await registerUser(t);
+      const start = createTestApp({ ADMIN_EMAIL: squatter.email, ADMIN_PASSWORD: 'the operator password' });
+      await expect(start).rejects.toThrow(/not ADMIN_PASSWORD.*npm run admin:create -- --force/s);
+      const { rows } = await db.query('SELECT role FROM users WHERE id = $1', [squatter.id]);
+      expect(rows[0].role).toBe('user');
+    });
+
+    it('admin:create --force resets the password of that account and promotes it', async () => {
+      const squatter = await registerUser(t);
+      const users = t.app.get(UsersService);
+      await expect(users.ensureAdmin(squatter.email, 'the operator password')).rejects.toThrow(AdminTakeoverRefused);
+      await expect(users.ensureAdmin(squatter.email, 'the operator password', { resetPassword: true })).resolves.toBe('promoted');
+      await request(t.server).post(`${API}/auth/login`).send({ email: squatter.email, password: squatter.password }).expect(401);
+      const login = await request(t.server)
+        .post(`${API}/auth/login`)
+        .send({ email: squatter.email, password: 'the operator password' })
+        .expect(200);
+      expect(login.body.user.role).toBe('admin');
     });
 
     it('lists users newest first, searches by email, and pages by cursor', async () => {

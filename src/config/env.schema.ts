@@ -14,6 +14,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { IsTrustProxy, toTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -156,15 +157,47 @@ export class EnvironmentVariables {
   @Max(100_000)
   AUTH_RATE_LIMIT_PER_MINUTE = 60;
 
-  @toBool()
-  @IsBoolean()
-  TRUST_PROXY = false;
+  @toTrustProxy()
+  @IsTrustProxy()
+  TRUST_PROXY: TrustProxy = false;
 
   @toInt()
   @IsInt()
   @Min(1024)
   @Max(100 * 1024 * 1024)
   BODY_LIMIT = 1_048_576;
+
+  // Shape limits of a parsed body, checked before any transformation (see common/validation/input-shape.ts).
+  @toInt()
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  BODY_MAX_DEPTH = 32;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  BODY_MAX_KEYS = 1000;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  BODY_MAX_ARRAY_LENGTH = 1000;
+
+  @toInt()
+  @IsInt()
+  @Min(10)
+  @Max(10_000_000)
+  BODY_MAX_NODES = 5000;
+
+  /** Deepest row `page` mode of message search reaches; beyond it clients page by cursor. */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SEARCH_MAX_PAGE_DEPTH = 1000;
 
   @toList()
   @IsString({ each: true })

@@ -70,7 +70,11 @@ export class MessagesController {
   }
 
   @Get('messages/search')
-  @ApiOperation({ summary: 'Full-text search over your messages, best first', description: 'page_size default 20, max 100.' })
+  @ApiOperation({
+    summary: 'Full-text search over your messages, best first',
+    description:
+      'page_size default 20, max 100. `page` mode reaches at most SEARCH_MAX_PAGE_DEPTH (1000) results deep; page further by cursor.',
+  })
   @ApiOkResponse({ type: SearchPageDto })
   @ApiProblems(400, 401)
   search(@CurrentUser() user: AuthUser, @Query() query: SearchMessagesQueryDto): Promise<PageEnvelope<SearchHitDto>> {

@@ -180,8 +180,10 @@ export class MessagesRepository {
   }
 
   /**
-   * Full-text search over the user's messages in visible sessions, best first. Snippets are HTML-escaped
-   * before ts_headline marks the matches, so `<mark>` is the only markup a client receives.
+   * Full-text search over the user's messages in visible sessions, best first. The inner query ranks the
+   * matches and picks the page's ids (keyset on (rank, id) in cursor mode); only those rows are read again
+   * for their snippet, since ts_headline over every skipped match is what made deep pages slow. Snippets are
+   * HTML-escaped before ts_headline marks the matches, so `<mark>` is the only markup a client receives.
    */
   async search(
     userId: string,
@@ -202,20 +204,23 @@ export class MessagesRepository {
      WHERE ${where.join(' AND ')}`;
     const countParams = [...params];
 
+    const rank = 'ts_rank(m.search_vector, q.query)';
     const after =
-      paging.mode === 'cursor' ? `WHERE (rank, id) < ($${params.push(paging.after[0])}::real, $${params.push(paging.after[1])}::uuid)` : '';
+      paging.mode === 'cursor'
+        ? `AND (${rank}, m.id) < ($${params.push(paging.after[0])}::real, $${params.push(paging.after[1])}::uuid)`
+        : '';
     const limit = `LIMIT $${params.push(paging.size + 1)}`;
     const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
-    const escaped = "replace(replace(replace(content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
+    const escaped = "replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
     const [rows, [counted]] = await Promise.all([
       this.dataSource.query(
-        `SELECT id, session_id, session_title, seq, role, agent_type, created_at, rank,
-                ts_headline($1::regconfig, ${escaped}, query, 'StartSel=<mark>, StopSel=</mark>, MinWords=8, MaxWords=30, MaxFragments=2') AS snippet
-           FROM (SELECT m.id, m.session_id, s.title AS session_title, m.seq, m.role, m.agent_type, m.created_at, m.content, q.query,
-                        ts_rank(m.search_vector, q.query) AS rank
-                   ${matches}) hits
-           ${after}
-          ORDER BY rank DESC, id DESC ${limit} ${offset}`,
+        `SELECT m.id, m.session_id, s.title AS session_title, m.seq, m.role, m.agent_type, m.created_at, page.rank,
+                ts_headline($1::regconfig, ${escaped}, page.query, 'StartSel=<mark>, StopSel=</mark>, MinWords=8, MaxWords=30, MaxFragments=2') AS snippet
+           FROM (SELECT m.id, q.query, ${rank} AS rank ${matches} ${after}
+                  ORDER BY rank DESC, m.id DESC ${limit} ${offset}) page
+           JOIN chat_messages m ON m.id = page.id
+           JOIN chat_sessions s ON s.id = m.session_id
+          ORDER BY page.rank DESC, page.id DESC`,
         params,
       ),
       this.dataSource.query(`SELECT count(*)::int AS total ${matches}`, countParams),

@@ -116,6 +116,13 @@ export class MessagesService {
     const filters = { sessionId: query.session_id, agentType: query.agent_type, role: query.role };
     const scope = JSON.stringify(['search', query.q, filters]);
     const paging = this.pagination.resolve(query, SEARCH_PAGE, scope, isSearchKey);
+    // Every page ranks all matches and skips the earlier ones, so `page` mode has a floor it cannot go past.
+    const maxDepth = this.config.get('SEARCH_MAX_PAGE_DEPTH', { infer: true });
+    if (paging.mode === 'page' && paging.offset + paging.size > maxDepth) {
+      throw validationFailed([
+        { field: 'page', message: `page × page_size must not exceed ${maxDepth}; page deeper with cursor (next_cursor)` },
+      ]);
+    }
     const language = this.config.get('SEARCH_LANGUAGE', { infer: true });
     const { rows, total } = await this.messages.search(user.id, language, query.q, filters, paging);
     return this.pagination.envelope(rows, paging, total, scope, (row): SearchKey => [row.rank, row.id], toSearchHit);

@@ -3,7 +3,10 @@ import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import { UsersService } from './users.service.js';
 
-/** ADMIN_EMAIL + ADMIN_PASSWORD at start create that admin, or promote the existing account. */
+/**
+ * ADMIN_EMAIL + ADMIN_PASSWORD at start create that admin, or promote the existing account if ADMIN_PASSWORD is
+ * its password; otherwise the start fails (AdminTakeoverRefused names the fix).
+ */
 @Injectable()
 export class AdminBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdminBootstrap.name);

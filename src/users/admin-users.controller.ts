@@ -6,7 +6,7 @@ import type { PageEnvelope } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
 import { AdminUpdateUserDto, ListUsersQueryDto } from './dto/update-user.dto.js';
 import { AdminUserResponseDto, toAdminUserResponse, UserPageDto } from './dto/user-response.dto.js';
-import { USER_NOT_FOUND } from './user.errors.js';
+import { LAST_ADMIN, USER_NOT_FOUND } from './user.errors.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('admin')
@@ -35,7 +35,7 @@ export class AdminUsersController {
   @Patch(':id')
   @ApiOperation({ summary: "Change a user's role or daily quotas (admin)" })
   @ApiOkResponse({ type: AdminUserResponseDto })
-  @ApiProblems(400, 401, 403, USER_NOT_FOUND)
+  @ApiProblems(400, 401, 403, USER_NOT_FOUND, LAST_ADMIN)
   async update(@Param() { id }: UuidParam, @Body() dto: AdminUpdateUserDto): Promise<AdminUserResponseDto> {
     return toAdminUserResponse(await this.users.adminUpdate(id, dto));
   }
@@ -44,7 +44,7 @@ export class AdminUsersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a user and erase all their data (admin)' })
   @ApiNoContentResponse({ description: 'Erased.' })
-  @ApiProblems(400, 401, 403, USER_NOT_FOUND)
+  @ApiProblems(400, 401, 403, USER_NOT_FOUND, LAST_ADMIN)
   async remove(@Param() { id }: UuidParam): Promise<void> {
     await this.users.remove(id);
   }

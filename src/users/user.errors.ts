@@ -22,4 +22,21 @@ export const INVALID_REFRESH_TOKEN: ProblemSpec = {
   detail: 'The refresh token is invalid, expired or revoked; log in again.',
 };
 
+export const LAST_ADMIN: ProblemSpec = {
+  status: HttpStatus.CONFLICT,
+  code: 'last_admin',
+  detail: 'This is the only admin; make another user admin first.',
+};
+
 export const userNotFound = () => problem(USER_NOT_FOUND);
+
+/** ADMIN_EMAIL names an account whose password is not ADMIN_PASSWORD: promoting it would hand admin to whoever registered it. */
+export class AdminTakeoverRefused extends Error {
+  constructor(email: string) {
+    super(
+      `ADMIN_EMAIL=${email} names an existing account whose password is not ADMIN_PASSWORD, so it is not promoted. ` +
+        'Delete that account, or run `npm run admin:create -- --force` to reset its password to ADMIN_PASSWORD and make it admin.',
+    );
+    this.name = 'AdminTakeoverRefused';
+  }
+}

@@ -4,6 +4,7 @@ import { CurrentUser, type AuthUser } from '../common/decorators/current-user.de
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
 import { UpdateMeDto } from './dto/update-user.dto.js';
 import { toUserResponse, UserResponseDto } from './dto/user-response.dto.js';
+import { LAST_ADMIN } from './user.errors.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
@@ -32,7 +33,7 @@ export class UsersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete the account and erase all its sessions, messages and usage' })
   @ApiNoContentResponse({ description: 'Erased.' })
-  @ApiProblems(401)
+  @ApiProblems(401, LAST_ADMIN)
   async remove(@CurrentUser() user: AuthUser): Promise<void> {
     await this.users.remove(user.id);
   }

@@ -1,16 +1,19 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Repository, type EntityManager } from 'typeorm';
 import { keysetPredicate, Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { problem, ProblemException, unauthorized } from '../common/problem/problem.js';
 import { escapeLike, isPgError, UNIQUE_VIOLATION } from '../common/sql.js';
 import { PasswordHasher } from './auth/password-hasher.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/update-user.dto.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from './dto/user-response.dto.js';
-import { EMAIL_TAKEN, userNotFound } from './user.errors.js';
+import { AdminTakeoverRefused, EMAIL_TAKEN, LAST_ADMIN, userNotFound } from './user.errors.js';
 import { User, type UserRole } from './user.entity.js';
 
 type UserKey = [string, string];
+/** Serialises every change that can take the admin role away (see keepAnAdmin). */
+const ADMIN_ROLE_LOCK = 'users:admin-role';
+
 const isUserKey = (key: unknown): key is UserKey => Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string');
 
 @Injectable()
@@ -67,30 +70,60 @@ export class UsersService {
     if (dto.role !== undefined) patch.role = dto.role;
     if (dto.daily_token_limit !== undefined) patch.dailyTokenLimit = dto.daily_token_limit;
     if (dto.daily_message_limit !== undefined) patch.dailyMessageLimit = dto.daily_message_limit;
-    if (Object.keys(patch).length > 0) await this.users.update({ id }, patch);
+    if (Object.keys(patch).length === 0) return this.get(id);
+    await this.users.manager.transaction(async (manager) => {
+      if (patch.role === 'user') await this.keepAnAdmin(manager, id);
+      await manager.update(User, { id }, patch);
+    });
     return this.get(id);
   }
 
   /** Deletes the user; foreign keys cascade to sessions, messages, usage and refresh tokens. */
   async remove(id: string): Promise<void> {
-    const { affected } = await this.users.delete({ id });
-    if (!affected) throw userNotFound();
+    await this.users.manager.transaction(async (manager) => {
+      await this.keepAnAdmin(manager, id);
+      const { affected } = await manager.delete(User, { id });
+      if (!affected) throw userNotFound();
+    });
   }
 
-  /** Creates the configured admin, or promotes the existing account with that email (password untouched). */
-  async ensureAdmin(email: string, password: string): Promise<'created' | 'promoted' | 'unchanged'> {
+  /**
+   * Refuses (409 last_admin) to take the admin role from `id` if it is the only admin. One lock serialises
+   * every such change, so two admins demoting each other at once cannot both succeed.
+   */
+  private async keepAnAdmin(manager: EntityManager, id: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [ADMIN_ROLE_LOCK]);
+    const [row] = (await manager.query(
+      `SELECT (SELECT role FROM users WHERE id = $1) AS role, (SELECT count(*)::int FROM users WHERE role = 'admin') AS admins`,
+      [id],
+    )) as { role: UserRole | null; admins: number }[];
+    if (row.role === 'admin' && row.admins <= 1) throw problem(LAST_ADMIN);
+  }
+
+  /**
+   * Creates the configured admin, or promotes the existing account with that email only if ADMIN_PASSWORD
+   * is its password (`resetPassword`, from `admin:create --force`, sets it first). Otherwise whoever
+   * registered that email first would become admin with their own password.
+   */
+  async ensureAdmin(email: string, password: string, { resetPassword = false } = {}): Promise<'created' | 'promoted' | 'unchanged'> {
     const normalised = email.trim().toLowerCase();
-    const existing = await this.users.findOneBy({ email: normalised });
-    if (existing?.role === 'admin') return 'unchanged';
+    let existing = await this.findByEmailWithPassword(normalised);
     if (!existing) {
       try {
         await this.create(normalised, password, null, 'admin');
         return 'created';
       } catch (error) {
         if (!(error instanceof ProblemException && error.getStatus() === HttpStatus.CONFLICT)) throw error;
+        existing = (await this.findByEmailWithPassword(normalised))!;
       }
     }
-    await this.users.update({ email: normalised }, { role: 'admin' });
+    if (resetPassword) {
+      await this.users.update({ id: existing.id }, { passwordHash: await this.hasher.hash(password), role: 'admin' });
+      return 'promoted';
+    }
+    if (existing.role === 'admin') return 'unchanged';
+    if (!(await this.hasher.verify(password, existing.passwordHash))) throw new AdminTakeoverRefused(normalised);
+    await this.users.update({ id: existing.id }, { role: 'admin' });
     return 'promoted';
   }
 

@@ -55,8 +55,16 @@ export interface ProblemSpec {
 
 export const problem = (spec: ProblemSpec, options?: ProblemOptions) => new ProblemException(spec.status, spec.code, spec.detail, options);
 
+/** A refusal lists at most this many field errors, so its size does not grow with the input's. */
+export const MAX_FIELD_ERRORS = 20;
+
 export const validationFailed = (errors: FieldError[], detail = 'The request is not valid.') =>
-  new ProblemException(HttpStatus.BAD_REQUEST, 'validation_failed', detail, { errors });
+  new ProblemException(
+    HttpStatus.BAD_REQUEST,
+    'validation_failed',
+    errors.length > MAX_FIELD_ERRORS ? `${detail} The first ${MAX_FIELD_ERRORS} of ${errors.length} errors are listed.` : detail,
+    { errors: errors.slice(0, MAX_FIELD_ERRORS) },
+  );
 
 export const unauthorized = (detail = 'A valid access token is required.') =>
   new ProblemException(HttpStatus.UNAUTHORIZED, 'unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer' } });

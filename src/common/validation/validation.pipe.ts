@@ -1,5 +1,7 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
+import type { ValidatorOptions } from 'class-validator';
 import { validationFailed, type FieldError } from '../problem/problem.js';
+import { forbiddenNulls } from './forbidden-nulls.js';
 
 /**
  * The one validation pipeline, used by the app and the test app alike: unknown fields are rejected rather
@@ -26,27 +28,14 @@ export class StrictValidationPipe extends ValidationPipe {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw validationFailed([{ field: '(body)', message: 'the request body must be a JSON object' }]);
       }
-      // Before anything recursive (class-transformer, JSON.stringify) walks it and runs out of stack.
-      if (nestedDeeperThan(value, MAX_BODY_DEPTH)) {
-        throw validationFailed([{ field: '(body)', message: `the request body must not nest deeper than ${MAX_BODY_DEPTH} levels` }]);
-      }
     }
     return super.transform(value, metadata);
   }
-}
 
-const MAX_BODY_DEPTH = 32;
-
-/** Iterative, so a hostile body cannot exhaust the stack while being measured. */
-function nestedDeeperThan(value: object, maxDepth: number): boolean {
-  const pending: [unknown, number][] = [[value, 1]];
-  while (pending.length > 0) {
-    const [node, depth] = pending.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > maxDepth) return true;
-    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  /** class-validator's own errors plus the fields that are null without saying they accept it. */
+  protected override async validate(object: object, options?: ValidatorOptions): Promise<ValidationError[]> {
+    return [...(await super.validate(object, options)), ...forbiddenNulls(object)];
   }
-  return false;
 }
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { CurrentUser, type AuthUser } from '../../common/decorators/current-user.decorator.js';
@@ -13,7 +13,9 @@ import { AuthService } from './auth.service.js';
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
+  // Tokens must never be kept by a browser or proxy cache (RFC 6749 §5.1).
   @Post('register')
+  @Header('Cache-Control', 'no-store')
   @Public()
   @UseGuards(ThrottlerGuard)
   @ApiOperation({ summary: 'Create an account and log in' })
@@ -24,6 +26,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @Header('Cache-Control', 'no-store')
   @Public()
   @UseGuards(ThrottlerGuard)
   @HttpCode(HttpStatus.OK)
@@ -35,6 +38,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @Header('Cache-Control', 'no-store')
   @Public()
   @UseGuards(ThrottlerGuard)
   @HttpCode(HttpStatus.OK)
