@@ -1,3 +1,4 @@
+import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity.js';
 import { ChatMessage } from '../messages/message.entity.js';
 import { ChatSession } from '../sessions/session.entity.js';
 import { UsageDay } from '../usage/usage-day.entity.js';
@@ -5,4 +6,4 @@ import { RefreshToken } from '../users/auth/refresh-token.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Listed by hand: an ESM build has no __dirname for glob patterns. */
-export const ENTITIES = [User, RefreshToken, ChatSession, ChatMessage, UsageDay];
+export const ENTITIES = [User, RefreshToken, ChatSession, ChatMessage, UsageDay, RateLimitBucket];
