@@ -1,7 +1,5 @@
+import type { UserRole } from '../common/auth/auth-user.js';
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-
-export const USER_ROLES = ['user', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
 
 @Entity('users')
 @Index('users_email_key', ['email'], { unique: true })

@@ -8,7 +8,8 @@ import { PasswordHasher } from './auth/password-hasher.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/update-user.dto.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from './dto/user-response.dto.js';
 import { EMAIL_TAKEN, userNotFound } from './user.errors.js';
-import { User, type UserRole } from './user.entity.js';
+import type { UserRole } from '../common/auth/auth-user.js';
+import { User } from './user.entity.js';
 
 type UserKey = [string, string];
 const isUserKey = (key: unknown): key is UserKey => Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string');
