@@ -74,13 +74,12 @@ app.post<{ Params: { id: string }; Body: { role?: unknown; content?: unknown } }
       promptTokens: null,
       completionTokens: null,
     };
-    const { rows } = await pool.query<MessageRow>(
+    const { rows } = await pool.query<MessageRow & { not_stored: string | null }>(
       APPEND_SQL,
       appendParams(userId, sessionId, [message], { unlessUserHasLimits: role === 'user' }),
     );
-    if (rows.length === 0) {
-      const state = await sessionState(userId, sessionId);
-      return state && !state.is_active
+    if (rows[0].not_stored) {
+      return rows[0].not_stored === 'inactive'
         ? reply.code(409).send(problem(409, 'session_inactive'))
         : reply.code(404).send(problem(404, 'session_not_found'));
     }

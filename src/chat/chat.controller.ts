@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getS
 import type { FastifyReply } from 'fastify';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.schema.js';
-import { CurrentUser, type AuthUser } from '../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../common/auth/auth-user.js';
+import { CurrentUser } from '../common/decorators/current-user.decorator.js';
 import { describeProblem } from '../common/filters/problem.filter.js';
 import { ApiProblems, ProblemDto } from '../common/swagger/api-problems.decorator.js';
 import { SESSION_INACTIVE, SESSION_LIMIT_REACHED, SESSION_NOT_FOUND } from '../sessions/session.errors.js';

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
-import type { AuthUser } from '../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../common/auth/auth-user.js';
 import { validationFailed } from '../common/problem/problem.js';
 import type { MessageResponseDto } from '../messages/dto/message-response.dto.js';
 import { MessagesService } from '../messages/messages.service.js';

@@ -1,10 +1,31 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
+import { searchVectorExpression } from '../database/search-vector.js';
+import { ChatSession } from '../sessions/session.entity.js';
+import { User } from '../users/user.entity.js';
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
-/** Schema description for TypeORM; MessagesRepository reads and writes with explicit SQL. */
+/** The table as the migrations make it (test/schema.e2e-spec.ts holds the two together). */
 @Entity('chat_messages')
+@Unique('chat_messages_session_seq_key', ['sessionId', 'seq'])
+@Index('chat_messages_search_idx', ['searchVector'], { type: 'gin' })
+@Index('chat_messages_user_id_idx', ['userId'])
+@Check('chat_messages_role_check', `role IN ('user', 'assistant', 'system', 'tool')`)
+@Check('chat_messages_tokens_check', 'prompt_tokens >= 0 AND completion_tokens >= 0')
+@Check('chat_messages_seq_check', 'seq > 0')
+@Check('chat_messages_metadata_object_check', `jsonb_typeof(metadata) = 'object'`)
 export class ChatMessage {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -12,8 +33,16 @@ export class ChatMessage {
   @Column({ name: 'session_id', type: 'uuid' })
   sessionId!: string;
 
+  @ManyToOne(() => ChatSession, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'chat_messages_session_id_fkey' })
+  session?: ChatSession;
+
   @Column({ name: 'user_id', type: 'uuid' })
   userId!: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'chat_messages_user_id_fkey' })
+  user?: User;
 
   @Column({ type: 'integer' })
   seq!: number;
@@ -44,4 +73,17 @@ export class ChatMessage {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
   updatedAt!: Date;
+
+  /** Maintained by PostgreSQL; read only by the search statement. */
+  @Column({
+    name: 'search_vector',
+    type: 'tsvector',
+    nullable: true,
+    generatedType: 'STORED',
+    asExpression: searchVectorExpression(),
+    select: false,
+    insert: false,
+    update: false,
+  })
+  searchVector?: string;
 }

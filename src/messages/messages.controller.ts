@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, type AuthUser } from '../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../common/auth/auth-user.js';
+import { CurrentUser } from '../common/decorators/current-user.decorator.js';
 import { UuidParam } from '../common/dto/uuid-param.dto.js';
 import type { PageEnvelope } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Paging } from '../common/pagination/pagination.js';
+import { ChatSession } from '../sessions/session.entity.js';
 import type { MessageRow } from './message-row.js';
-import type { MessageRole } from './message.entity.js';
+import { ChatMessage, type MessageRole } from './message.entity.js';
 import {
   APPEND_SQL,
   appendParams,
@@ -11,7 +12,11 @@ import {
   OF_OWNED_SESSION,
   type AppendOptions,
   type NewMessage,
+  type NotStoredReason,
 } from './messages.sql.js';
+
+/** An append either stored every message or none, and then says why. */
+export type AppendResult = { stored: MessageRow[] } | { stored: null; reason: NotStoredReason };
 
 export interface SearchFilters {
   sessionId?: string;
@@ -33,32 +38,30 @@ export interface SearchRow {
 
 export type SearchKey = [number, string];
 
+/**
+ * The statements on chat_messages. Plain reads and writes use TypeORM on the ChatMessage entity; SQL is
+ * written out where one statement does what TypeORM cannot say well: the one-statement append (APPEND_SQL),
+ * the history page and latest messages (their ownership test is shaped for the planner, see
+ * OF_OWNED_SESSION), the per-role rollup and the full-text search. Every statement carries the user's id.
+ */
 @Injectable()
 export class MessagesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Returns the stored rows in seq order, or [] when nothing was stored (see APPEND_SQL). */
+  /** The stored rows in seq order, or why nothing was stored; one statement either way (see APPEND_SQL). */
   async append(
     userId: string,
     sessionId: string,
     messages: NewMessage[],
     { manager = this.dataSource.manager, ...options }: AppendOptions & { manager?: EntityManager } = {},
-  ): Promise<MessageRow[]> {
-    const rows: MessageRow[] = await manager.query(APPEND_SQL, appendParams(userId, sessionId, messages, options));
-    return rows.sort((a, b) => a.seq - b.seq);
-  }
-
-  /** What the caller may know about a session: null if missing or not theirs. */
-  async sessionState(
-    userId: string,
-    sessionId: string,
-    manager = this.dataSource.manager,
-  ): Promise<{ is_active: boolean; message_count: number } | null> {
-    const [row] = await manager.query(
-      'SELECT is_active, message_count FROM chat_sessions WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL',
-      [sessionId, userId],
+  ): Promise<AppendResult> {
+    const rows: (MessageRow & { not_stored: NotStoredReason | null })[] = await manager.query(
+      APPEND_SQL,
+      appendParams(userId, sessionId, messages, options),
     );
-    return row ?? null;
+    const reason = rows[0]?.not_stored;
+    if (reason) return { stored: null, reason };
+    return { stored: rows.map(({ not_stored: _, ...row }) => row).sort((a, b) => a.seq - b.seq) };
   }
 
   async page(
@@ -72,13 +75,8 @@ export class MessagesRepository {
     return this.dataSource.query(sql, params);
   }
 
-  async countByRole(userId: string, sessionId: string, role: MessageRole): Promise<number> {
-    const [row] = await this.dataSource.query(`SELECT count(*)::int AS n FROM chat_messages WHERE ${OF_OWNED_SESSION} AND role = $3`, [
-      sessionId,
-      userId,
-      role,
-    ]);
-    return row.n;
+  countByRole(userId: string, sessionId: string, role: MessageRole): Promise<number> {
+    return this.dataSource.manager.countBy(ChatMessage, { sessionId, userId, role });
   }
 
   /** The latest `limit` messages, oldest first. */
@@ -92,78 +90,48 @@ export class MessagesRepository {
 
   /** A message of a session the user can see (not soft-deleted). */
   async find(userId: string, id: string): Promise<MessageRow | null> {
-    const [row] = await this.dataSource.query(
-      `SELECT ${prefixed('m')} FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id AND s.deleted_at IS NULL
-        WHERE m.id = $1 AND m.user_id = $2`,
-      [id, userId],
-    );
-    return row ?? null;
+    const query = this.dataSource.manager
+      .createQueryBuilder()
+      .from(ChatMessage, 'm')
+      .innerJoin(ChatSession, 's', 's.id = m.session_id AND s.deleted_at IS NULL')
+      .where('m.id = :id AND m.user_id = :userId', { id, userId });
+    const [first, ...rest] = MESSAGE_COLUMNS.split(', ');
+    query.select(`m.${first}`, first);
+    for (const column of rest) query.addSelect(`m.${column}`, column);
+    return (await query.getRawOne<MessageRow>()) ?? null;
   }
 
-  /** Row-locks the session holding this message, so counters and the preview change with it. */
-  async lockSessionOf(manager: EntityManager, userId: string, messageId: string): Promise<{ session_id: string; last_seq: number } | null> {
-    const [row] = await manager.query(
-      `SELECT s.id AS session_id, s.last_seq FROM chat_sessions s JOIN chat_messages m ON m.session_id = s.id
-        WHERE m.id = $1 AND m.user_id = $2 AND s.deleted_at IS NULL
-          FOR UPDATE OF s`,
-      [messageId, userId],
-    );
-    return row ?? null;
+  async update(
+    manager: EntityManager,
+    userId: string,
+    id: string,
+    changes: { content?: string; metadata?: Record<string, unknown> },
+  ): Promise<MessageRow> {
+    const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    const { raw } = await manager
+      .createQueryBuilder()
+      .update(ChatMessage)
+      .set({ ...set, updatedAt: () => 'now()' })
+      .where('id = :id AND user_id = :userId', { id, userId })
+      .returning(MESSAGE_COLUMNS)
+      .execute();
+    return (raw as MessageRow[])[0];
   }
 
-  async lockSession(manager: EntityManager, userId: string, sessionId: string): Promise<boolean> {
-    const rows = await manager.query('SELECT 1 FROM chat_sessions WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE', [
-      sessionId,
-      userId,
-    ]);
-    return rows.length > 0;
+  async delete(manager: EntityManager, userId: string, id: string): Promise<{ tokens: number }> {
+    const { raw } = await manager
+      .createQueryBuilder()
+      .delete()
+      .from(ChatMessage)
+      .where('id = :id AND user_id = :userId', { id, userId })
+      .returning('coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS tokens')
+      .execute();
+    return (raw as { tokens: number }[])[0];
   }
 
-  async update(manager: EntityManager, id: string, changes: { content?: string; metadata?: Record<string, unknown> }): Promise<MessageRow> {
-    const [[row]]: [MessageRow[], number] = await manager.query(
-      `UPDATE chat_messages SET content = coalesce($2, content), metadata = coalesce($3, metadata), updated_at = now()
-        WHERE id = $1 RETURNING ${MESSAGE_COLUMNS}`,
-      [id, changes.content ?? null, changes.metadata ?? null],
-    );
-    return row;
-  }
-
-  async delete(manager: EntityManager, id: string): Promise<{ tokens: number }> {
-    const [[row]]: [{ tokens: number }[], number] = await manager.query(
-      'DELETE FROM chat_messages WHERE id = $1 RETURNING coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS tokens',
-      [id],
-    );
-    return row;
-  }
-
-  /** After a delete, inside the same transaction: counters down, preview from the latest remaining message. */
-  async afterDelete(manager: EntityManager, sessionId: string, tokens: number): Promise<void> {
-    await manager.query(
-      `UPDATE chat_sessions
-          SET message_count = message_count - 1,
-              total_tokens = total_tokens - $2,
-              last_message_preview = (SELECT left(content, 200) FROM chat_messages WHERE session_id = $1 ORDER BY seq DESC LIMIT 1),
-              updated_at = now()
-        WHERE id = $1`,
-      [sessionId, tokens],
-    );
-  }
-
-  async setPreview(manager: EntityManager, sessionId: string, content: string): Promise<void> {
-    await manager.query('UPDATE chat_sessions SET last_message_preview = left($2, 200), updated_at = now() WHERE id = $1', [
-      sessionId,
-      content,
-    ]);
-  }
-
-  /** Empties the history; the next message gets seq 1 again. The caller holds the session lock. */
-  async clear(manager: EntityManager, sessionId: string): Promise<void> {
-    await manager.query('DELETE FROM chat_messages WHERE session_id = $1', [sessionId]);
-    await manager.query(
-      `UPDATE chat_sessions SET message_count = 0, total_tokens = 0, last_seq = 0, last_message_preview = NULL, updated_at = now()
-        WHERE id = $1`,
-      [sessionId],
-    );
+  /** Empties the history of a session the caller has locked (SessionCounters.lock). */
+  async deleteAll(manager: EntityManager, userId: string, sessionId: string): Promise<void> {
+    await manager.delete(ChatMessage, { sessionId, userId });
   }
 
   async statsByRole(userId: string, sessionId: string) {
@@ -227,10 +195,4 @@ export class MessagesRepository {
     ]);
     return { rows, total: counted.total };
   }
-}
-
-function prefixed(alias: string): string {
-  return MESSAGE_COLUMNS.split(', ')
-    .map((column) => `${alias}.${column}`)
-    .join(', ');
 }

@@ -2,17 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
-import type { AuthUser } from '../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../common/auth/auth-user.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
+import { SessionCounters } from '../sessions/session-counters.js';
 import { sessionInactive, sessionNotFound } from '../sessions/session.errors.js';
 import type { CreateMessageDto, ListMessagesQueryDto, SearchMessagesQueryDto, UpdateMessageDto } from './dto/message-request.dto.js';
 import type { MessageResponseDto, SearchHitDto, SessionStatsDto } from './dto/message-response.dto.js';
 import { toMessageResponse, type MessageRow } from './message-row.js';
 import { QuotaService } from '../usage/quota.service.js';
 import { messageNotFound } from './message.errors.js';
-import { MessagesRepository, type SearchKey, type SearchRow } from './messages.repository.js';
-import type { AppendOptions, NewMessage } from './messages.sql.js';
+import { MessagesRepository, type AppendResult, type SearchKey, type SearchRow } from './messages.repository.js';
+import type { AppendOptions, NewMessage, NotStoredReason } from './messages.sql.js';
 
 const HISTORY_PAGE = { defaultSize: 50, maxSize: 200 };
 const SEARCH_PAGE = { defaultSize: 20, maxSize: 100 };
@@ -25,6 +26,7 @@ const isSearchKey = (key: unknown): key is SearchKey =>
 export class MessagesService {
   constructor(
     private readonly messages: MessagesRepository,
+    private readonly sessions: SessionCounters,
     private readonly pagination: Pagination,
     private readonly dataSource: DataSource,
     private readonly quota: QuotaService,
@@ -47,7 +49,7 @@ export class MessagesService {
     const scope = JSON.stringify(['messages', sessionId, order, query.role ?? null]);
     const paging = this.pagination.resolve(query, HISTORY_PAGE, scope, isSeqKey);
     // One statement after the other: a request holds at most one pooled connection.
-    const session = await this.messages.sessionState(user.id, sessionId);
+    const session = await this.sessions.state(user.id, sessionId);
     if (!session) throw sessionNotFound();
     const rows = await this.messages.page(user.id, sessionId, query.role, order, paging);
     const total = query.role ? await this.messages.countByRole(user.id, sessionId, query.role) : session.message_count;
@@ -68,10 +70,11 @@ export class MessagesService {
   async update(user: AuthUser, id: string, dto: UpdateMessageDto): Promise<MessageResponseDto> {
     if (dto.content !== undefined) this.assertValid([{ content: dto.content }], (_, field) => field);
     return this.dataSource.transaction(async (tx) => {
-      const session = await this.messages.lockSessionOf(tx, user.id, id);
+      const session = await this.sessions.lockHolding(tx, user.id, id);
       if (!session) throw messageNotFound();
-      const row = await this.messages.update(tx, id, dto);
-      if (dto.content !== undefined && row.seq === session.last_seq) await this.messages.setPreview(tx, session.session_id, row.content);
+      const row = await this.messages.update(tx, user.id, id, dto);
+      if (dto.content !== undefined && row.seq === session.last_seq)
+        await this.sessions.setPreview(tx, user.id, session.session_id, row.content);
       return toMessageResponse(row);
     });
   }
@@ -79,22 +82,23 @@ export class MessagesService {
   /** Deletes one message; the session's counters and preview follow. Its seq is not reused. */
   async remove(user: AuthUser, id: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      const session = await this.messages.lockSessionOf(tx, user.id, id);
+      const session = await this.sessions.lockHolding(tx, user.id, id);
       if (!session) throw messageNotFound();
-      const { tokens } = await this.messages.delete(tx, id);
-      await this.messages.afterDelete(tx, session.session_id, tokens);
+      const { tokens } = await this.messages.delete(tx, user.id, id);
+      await this.sessions.messageDeleted(tx, user.id, session.session_id, tokens);
     });
   }
 
   async clear(user: AuthUser, sessionId: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      if (!(await this.messages.lockSession(tx, user.id, sessionId))) throw sessionNotFound();
-      await this.messages.clear(tx, sessionId);
+      if (!(await this.sessions.lock(tx, user.id, sessionId))) throw sessionNotFound();
+      await this.messages.deleteAll(tx, user.id, sessionId);
+      await this.sessions.historyCleared(tx, user.id, sessionId);
     });
   }
 
   async stats(user: AuthUser, sessionId: string): Promise<SessionStatsDto> {
-    if (!(await this.messages.sessionState(user.id, sessionId))) throw sessionNotFound();
+    if (!(await this.sessions.state(user.id, sessionId))) throw sessionNotFound();
     const byRole = await this.messages.statsByRole(user.id, sessionId);
     const sum = (pick: (r: (typeof byRole)[number]) => number) => byRole.reduce((total, r) => total + pick(r), 0);
     const first = byRole.length ? new Date(Math.min(...byRole.map((r) => r.first_at.getTime()))) : null;
@@ -138,18 +142,18 @@ export class MessagesService {
     const messages = dtos.map(toNewMessage);
     const userMessages = messages.filter((m) => m.role === 'user').length;
     // Fast path, one statement: no quota can apply (it steps aside for a user with limits of their own).
-    let rows =
+    let result: AppendResult =
       userMessages > 0 && this.quota.defaultsInForce()
-        ? []
+        ? { stored: null, reason: 'quota_path' }
         : await this.messages.append(user.id, sessionId, messages, { unlessUserHasLimits: userMessages > 0 });
-    if (rows.length === 0 && userMessages > 0 && (await this.quota.appliesTo(user.id))) {
-      rows = await this.dataSource.transaction(async (tx) => {
+    if (!result.stored && result.reason === 'quota_path') {
+      result = await this.dataSource.transaction(async (tx) => {
         await this.quota.reserve(tx, user.id, userMessages);
         return this.messages.append(user.id, sessionId, messages, { manager: tx });
       });
     }
-    if (rows.length === 0) throw await this.whyNotStored(user, sessionId);
-    return rows;
+    if (!result.stored) throw notStored(result.reason);
+    return result.stored;
   }
 
   /**
@@ -158,15 +162,9 @@ export class MessagesService {
    */
   async appendIn(manager: EntityManager, user: AuthUser, sessionId: string, dto: CreateMessageDto, options: AppendOptions = {}) {
     this.assertValid([dto], (_, field) => field);
-    const [row] = await this.messages.append(user.id, sessionId, [toNewMessage(dto)], { manager, ...options });
-    if (!row) throw await this.whyNotStored(user, sessionId, manager);
-    return toMessageResponse(row);
-  }
-
-  /** The append matched no session: tell missing (or foreign, or deleted) apart from inactive, on the caller's connection. */
-  private async whyNotStored(user: AuthUser, sessionId: string, manager?: EntityManager) {
-    const state = await this.messages.sessionState(user.id, sessionId, manager);
-    return state && !state.is_active ? sessionInactive() : sessionNotFound();
+    const result = await this.messages.append(user.id, sessionId, [toNewMessage(dto)], { manager, ...options });
+    if (!result.stored) throw notStored(result.reason);
+    return toMessageResponse(result.stored[0]);
   }
 
   /** Rules that depend on configuration, reported per field like any validation error. */
@@ -184,6 +182,12 @@ export class MessagesService {
     });
     if (errors.length > 0) throw validationFailed(errors);
   }
+}
+
+/** The session's 404 or 409. Only a caller that asked the append to step aside for quotas gets 'quota_path', and store() takes that path. */
+function notStored(reason: NotStoredReason) {
+  if (reason === 'quota_path') throw new Error('The append stepped aside for the quota path, which its caller did not take');
+  return reason === 'inactive' ? sessionInactive() : sessionNotFound();
 }
 
 function toNewMessage(dto: CreateMessageDto): NewMessage {

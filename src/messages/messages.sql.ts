@@ -27,6 +27,12 @@ export interface NewMessage {
  * Options: `unlessUserHasLimits` also writes nothing for a user who has quota limits of their own (the
  * caller then takes the quota path, a transaction under the user's quota lock); `evenIfInactive` accepts
  * an inactive session, for a model reply whose session was retired while the model was answering.
+ *
+ * It returns the stored rows, or, when nothing was stored, one row whose `not_stored` says why (see
+ * NotStoredReason), so the caller needs no second round trip to answer 404, 409 or take the quota path.
+ * The reason is read from the statement's snapshot: if the session was deactivated or deleted by a
+ * transaction that committed while this one waited for the row lock, the snapshot still shows it usable,
+ * and the reason given is 'inactive'.
  */
 export const APPEND_SQL = `
   WITH session AS (
@@ -50,7 +56,16 @@ export const APPEND_SQL = `
              WITH ORDINALITY AS m(role, content, agent_type, model, metadata, prompt_tokens, completion_tokens, ord)
     RETURNING ${MESSAGE_COLUMNS}
   ), ${usageUpsertCte('inserted', '$2')}
-  SELECT ${MESSAGE_COLUMNS} FROM inserted`;
+  SELECT inserted.*,
+         CASE WHEN inserted.id IS NULL THEN coalesce((
+           SELECT CASE WHEN $13::boolean AND s.is_active AND EXISTS (
+                         SELECT 1 FROM users WHERE id = $2 AND (daily_token_limit IS NOT NULL OR daily_message_limit IS NOT NULL))
+                       THEN 'quota_path' ELSE 'inactive' END
+             FROM chat_sessions s WHERE s.id = $1 AND s.user_id = $2 AND s.deleted_at IS NULL), 'missing') END AS not_stored
+    FROM (SELECT) AS one LEFT JOIN inserted ON true`;
+
+/** Why an append stored nothing: no such session of this user, an inactive one, or a user with quota limits. */
+export type NotStoredReason = 'missing' | 'inactive' | 'quota_path';
 
 export interface AppendOptions {
   unlessUserHasLimits?: boolean;

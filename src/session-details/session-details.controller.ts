@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, type AuthUser } from '../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../common/auth/auth-user.js';
+import { CurrentUser } from '../common/decorators/current-user.decorator.js';
 import { UuidParam } from '../common/dto/uuid-param.dto.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
 import { SessionStatsDto } from '../messages/dto/message-response.dto.js';

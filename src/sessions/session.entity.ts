@@ -1,19 +1,30 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { User } from '../users/user.entity.js';
 
 export const DEACTIVATED_REASONS = ['session_limit', 'ended', 'user'] as const;
 export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 
-/**
- * The schema's description for TypeORM. The service reads and writes sessions with explicit SQL (see
- * SessionsRepository) so that limits and counters stay inside single statements and transactions.
- */
+/** The table as the migrations make it (test/schema.e2e-spec.ts holds the two together). */
 @Entity('chat_sessions')
+@Index('chat_sessions_active_idx', ['userId', 'agentType', 'lastMessageAt', 'id'], { where: 'is_active AND deleted_at IS NULL' })
+@Index('chat_sessions_user_last_message_at_idx', ['userId', 'lastMessageAt', 'id'], { where: 'deleted_at IS NULL' })
+@Index('chat_sessions_user_created_at_idx', ['userId', 'createdAt', 'id'], { where: 'deleted_at IS NULL' })
+@Index('chat_sessions_user_updated_at_idx', ['userId', 'updatedAt', 'id'], { where: 'deleted_at IS NULL' })
+@Check('chat_sessions_deactivated_reason_check', `deactivated_reason IN ('session_limit', 'ended', 'user')`)
+@Check('chat_sessions_active_reason_check', 'is_active = (deactivated_reason IS NULL)')
+@Check('chat_sessions_deleted_inactive_check', 'deleted_at IS NULL OR NOT is_active')
+@Check('chat_sessions_metadata_object_check', `jsonb_typeof(metadata) = 'object'`)
+@Check('chat_sessions_counters_check', 'message_count >= 0 AND total_tokens >= 0')
 export class ChatSession {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
   @Column({ name: 'user_id', type: 'uuid' })
   userId!: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'chat_sessions_user_id_fkey' })
+  user?: User;
 
   @Column({ type: 'text', nullable: true })
   title!: string | null;
@@ -39,6 +50,10 @@ export class ChatSession {
   @Column({ name: 'total_tokens', type: 'bigint', default: 0 })
   totalTokens!: number;
 
+  /** The last seq handed out; an append takes the next one while holding this row's lock. */
+  @Column({ name: 'last_seq', type: 'integer', default: 0 })
+  lastSeq!: number;
+
   @Column({ name: 'last_message_preview', type: 'varchar', length: 200, nullable: true })
   lastMessagePreview!: string | null;
 
@@ -48,7 +63,7 @@ export class ChatSession {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
   updatedAt!: Date;
 
-  @Column({ name: 'last_message_at', type: 'timestamptz', precision: 3 })
+  @Column({ name: 'last_message_at', type: 'timestamptz', precision: 3, default: () => 'now()' })
   lastMessageAt!: Date;
 
   @Column({ name: 'deleted_at', type: 'timestamptz', precision: 3, nullable: true })

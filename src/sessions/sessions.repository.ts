@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, IsNull, type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { keysetPredicate, type Paging } from '../common/pagination/pagination.js';
 import { escapeLike } from '../common/sql.js';
 import type { SessionOrderBy } from './dto/session-request.dto.js';
 import type { SessionRow } from './dto/session-response.dto.js';
+import { ChatSession } from './session.entity.js';
 
 export const SESSION_COLUMNS = [
   'id',
@@ -23,19 +25,21 @@ export const SESSION_COLUMNS = [
 ] as const;
 const RETURNING = SESSION_COLUMNS.join(', ');
 
+type SessionSet = QueryDeepPartialEntity<ChatSession>;
+
 /** State transitions, written once. In SET expressions `is_active` is still the old value. */
-const STATE_SQL = {
-  activate: 'is_active = true, deactivated_reason = NULL, deleted_at = NULL',
-  deactivate: "is_active = false, deactivated_reason = CASE WHEN is_active THEN 'user' ELSE deactivated_reason END",
-  end: "is_active = false, deactivated_reason = 'ended'",
-  soft_delete: "deleted_at = now(), is_active = false, deactivated_reason = COALESCE(deactivated_reason, 'user')",
-} as const;
+const STATE_SET = {
+  activate: { isActive: true, deactivatedReason: null, deletedAt: null },
+  deactivate: { isActive: false, deactivatedReason: () => "CASE WHEN is_active THEN 'user' ELSE deactivated_reason END" },
+  end: { isActive: false, deactivatedReason: 'ended' },
+  soft_delete: { deletedAt: () => 'now()', isActive: false, deactivatedReason: () => "COALESCE(deactivated_reason, 'user')" },
+} satisfies Record<string, SessionSet>;
 
 export interface SessionChanges {
   title?: string | null;
   metadata?: Record<string, unknown>;
   project_id?: string | null;
-  state?: keyof typeof STATE_SQL;
+  state?: keyof typeof STATE_SET;
 }
 
 export interface SessionFilters {
@@ -53,8 +57,11 @@ interface Scope {
 }
 
 /**
- * Every SQL statement on chat_sessions. Each one is scoped by user_id, so a session of another user is
- * indistinguishable from a missing one. Soft-deleted sessions are invisible unless asked for.
+ * Every statement on chat_sessions the sessions module runs. Each one is scoped by user_id, so a session of
+ * another user is indistinguishable from a missing one. Soft-deleted sessions are invisible unless asked
+ * for. Plain reads and writes go through TypeORM's query builder on the ChatSession entity; SQL is written
+ * out only where one statement does what the builder cannot say well: the advisory lock and the eviction
+ * (an UPDATE … FROM a ranked subquery, so the limit moves in one statement).
  */
 @Injectable()
 export class SessionsRepository {
@@ -65,12 +72,8 @@ export class SessionsRepository {
     await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`session-limit:${userId}:${agentType}`]);
   }
 
-  async countActive(manager: EntityManager, userId: string, agentType: string): Promise<number> {
-    const [row]: { active: number }[] = await manager.query(
-      'SELECT count(*)::int AS active FROM chat_sessions WHERE user_id = $1 AND agent_type = $2 AND is_active AND deleted_at IS NULL',
-      [userId, agentType],
-    );
-    return row.active;
+  countActive(manager: EntityManager, userId: string, agentType: string): Promise<number> {
+    return manager.countBy(ChatSession, { userId, agentType, isActive: true, deletedAt: IsNull() });
   }
 
   /** Deactivates all but the `keep` most recently used active sessions of the pair; returns their ids. */
@@ -93,13 +96,9 @@ export class SessionsRepository {
     manager: EntityManager,
     session: { userId: string; title: string | null; agentType: string; projectId: string | null; metadata: Record<string, unknown> },
   ): Promise<SessionRow> {
-    const [row]: SessionRow[] = await manager.query(
-      `INSERT INTO chat_sessions (user_id, title, agent_type, project_id, metadata)
-       VALUES ($1, $2, $3, $4, $5)
-       RETURNING ${RETURNING}`,
-      [session.userId, session.title, session.agentType, session.projectId, session.metadata],
-    );
-    return row;
+    const values = session as SessionSet;
+    const { raw } = await manager.createQueryBuilder().insert().into(ChatSession).values(values).returning(RETURNING).execute();
+    return (raw as SessionRow[])[0];
   }
 
   async find(
@@ -107,11 +106,12 @@ export class SessionsRepository {
     id: string,
     { manager = this.dataSource.manager, includeDeleted = false }: Scope = {},
   ): Promise<SessionRow | null> {
-    const [row]: SessionRow[] = await manager.query(
-      `SELECT ${RETURNING} FROM chat_sessions WHERE id = $1 AND user_id = $2 ${includeDeleted ? '' : 'AND deleted_at IS NULL'}`,
-      [id, userId],
-    );
-    return row ?? null;
+    const query = selectSessionColumns(manager.createQueryBuilder().from(ChatSession, 's')).where('s.id = :id AND s.user_id = :userId', {
+      id,
+      userId,
+    });
+    if (!includeDeleted) query.andWhere('s.deleted_at IS NULL');
+    return (await query.getRawOne<SessionRow>()) ?? null;
   }
 
   /** Row-locks the session for the rest of the transaction and returns it with its deletion state. */
@@ -130,31 +130,21 @@ export class SessionsRepository {
     changes: SessionChanges,
     { manager = this.dataSource.manager, includeDeleted = false }: Scope = {},
   ) {
-    const params: unknown[] = [id, userId];
-    const set = ['updated_at = now()'];
-    for (const column of ['title', 'metadata', 'project_id'] as const) {
-      if (changes[column] !== undefined) {
-        params.push(changes[column]);
-        set.push(`${column} = $${params.length}`);
-      }
-    }
-    if (changes.state) set.push(STATE_SQL[changes.state]);
-    const [rows]: [SessionRow[], number] = await manager.query(
-      `UPDATE chat_sessions SET ${set.join(', ')}
-        WHERE id = $1 AND user_id = $2 ${includeDeleted ? '' : 'AND deleted_at IS NULL'}
-        RETURNING ${RETURNING}`,
-      params,
-    );
-    return rows[0] ?? null;
+    const query = manager
+      .createQueryBuilder()
+      .update(ChatSession)
+      .set({ ...toColumns(changes), ...(changes.state && STATE_SET[changes.state]), updatedAt: () => 'now()' })
+      .where('id = :id AND user_id = :userId', { id, userId })
+      .returning(RETURNING);
+    if (!includeDeleted) query.andWhere('deleted_at IS NULL');
+    const { raw } = await query.execute();
+    return (raw as SessionRow[])[0] ?? null;
   }
 
   /** Deletes the row; messages go with it (ON DELETE CASCADE). */
   async deletePermanently(userId: string, id: string): Promise<boolean> {
-    const [, affected]: [unknown, number] = await this.dataSource.query('DELETE FROM chat_sessions WHERE id = $1 AND user_id = $2', [
-      id,
-      userId,
-    ]);
-    return affected > 0;
+    const { affected } = await this.dataSource.manager.delete(ChatSession, { id, userId });
+    return (affected ?? 0) > 0;
   }
 
   /** One page in the requested order plus the total for the filters: two statements, whatever the page holds. */
@@ -188,6 +178,15 @@ export class SessionsRepository {
     ]);
     return { rows, total: counted?.total ?? 0 };
   }
+}
+
+/** Only the fields the caller set; `undefined` means "leave as is" (TypeORM would reject it in SET). */
+function toColumns(changes: SessionChanges): SessionSet {
+  return Object.fromEntries(
+    Object.entries({ title: changes.title, metadata: changes.metadata, projectId: changes.project_id }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
 }
 
 function selectSessionColumns(qb: SelectQueryBuilder<ObjectLiteral>): SelectQueryBuilder<ObjectLiteral> {

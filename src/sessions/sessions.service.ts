@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
-import type { AuthUser } from '../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../common/auth/auth-user.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
 import type { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './dto/session-request.dto.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthUser } from '../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../common/auth/auth-user.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { resolveDateRange } from './date-range.js';
 import type { AdminUsageQueryDto, UsageQueryDto } from './dto/usage-request.dto.js';

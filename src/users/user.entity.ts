@@ -1,9 +1,13 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-
-export const USER_ROLES = ['user', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+import type { UserRole } from '../common/auth/auth-user.js';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 @Entity('users')
+@Index('users_email_key', ['email'], { unique: true })
+@Index('users_created_at_idx', ['createdAt', 'id'])
+@Check('users_role_check', `role IN ('user', 'admin')`)
+@Check('users_email_lowercase_check', 'email = lower(email)')
+@Check('users_daily_token_limit_check', 'daily_token_limit >= 0')
+@Check('users_daily_message_limit_check', 'daily_message_limit >= 0')
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, type AuthUser } from '../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../common/auth/auth-user.js';
+import { CurrentUser } from '../common/decorators/current-user.decorator.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
 import { UpdateMeDto } from './dto/update-user.dto.js';
 import { toUserResponse, UserResponseDto } from './dto/user-response.dto.js';

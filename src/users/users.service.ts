@@ -8,7 +8,8 @@ import { PasswordHasher } from './auth/password-hasher.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/update-user.dto.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from './dto/user-response.dto.js';
 import { AdminTakeoverRefused, EMAIL_TAKEN, LAST_ADMIN, userNotFound } from './user.errors.js';
-import { User, type UserRole } from './user.entity.js';
+import type { UserRole } from '../common/auth/auth-user.js';
+import { User } from './user.entity.js';
 
 type UserKey = [string, string];
 /** Serialises every change that can take the admin role away (see keepAnAdmin). */

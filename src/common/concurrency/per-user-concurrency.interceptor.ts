@@ -2,7 +2,7 @@ import { type CallHandler, type ExecutionContext, HttpStatus, Injectable, type N
 import { ConfigService } from '@nestjs/config';
 import { lastValueFrom, type Observable, from } from 'rxjs';
 import type { EnvironmentVariables } from '../../config/env.schema.js';
-import type { AuthUser } from '../decorators/current-user.decorator.js';
+import type { AuthUser } from '../auth/auth-user.js';
 import { problem, type ProblemSpec } from '../problem/problem.js';
 import { GateTimeoutError, KeyedGate } from './gate.js';
 

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { UserRole } from '../../users/user.entity.js';
+import type { UserRole } from '../auth/auth-user.js';
 
 export const ROLES = 'roles';
 

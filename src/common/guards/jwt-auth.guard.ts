@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator.js';
 import { unauthorized } from '../problem/problem.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
-import type { AuthUser } from '../decorators/current-user.decorator.js';
+import type { AuthUser } from '../auth/auth-user.js';
 
 const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
 

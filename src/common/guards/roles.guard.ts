@@ -1,10 +1,9 @@
 import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import type { AuthUser } from '../decorators/current-user.decorator.js';
+import type { AuthUser, UserRole } from '../auth/auth-user.js';
 import { ROLES } from '../decorators/roles.decorator.js';
 import { ProblemException } from '../problem/problem.js';
-import type { UserRole } from '../../users/user.entity.js';
 
 /**
  * Enforces @Roles(). The token's role claim is only a hint: the role is read again from the database, so a

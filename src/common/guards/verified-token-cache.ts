@@ -1,4 +1,4 @@
-import type { AuthUser } from '../decorators/current-user.decorator.js';
+import type { AuthUser } from '../auth/auth-user.js';
 
 /**
  * Access tokens already verified, until their own expiry. Verification depends only on the token, the

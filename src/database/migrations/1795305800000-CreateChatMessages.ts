@@ -1,11 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-
-/** The text search configuration is fixed when this runs (SEARCH_LANGUAGE, default english). */
-function searchLanguage(): string {
-  const language = process.env.SEARCH_LANGUAGE?.trim() || 'english';
-  if (!/^[a-z_]+$/.test(language)) throw new Error('SEARCH_LANGUAGE must be a text search configuration name');
-  return language;
-}
+import { searchVectorExpression } from '../search-vector.js';
 
 export class CreateChatMessages1795305800000 implements MigrationInterface {
   name = 'CreateChatMessages1795305800000';
@@ -28,7 +22,7 @@ export class CreateChatMessages1795305800000 implements MigrationInterface {
         completion_tokens integer,
         created_at        timestamptz(3) NOT NULL DEFAULT now(),
         updated_at        timestamptz(3) NOT NULL DEFAULT now(),
-        search_vector     tsvector GENERATED ALWAYS AS (to_tsvector('${searchLanguage()}'::regconfig, content)) STORED,
+        search_vector     tsvector GENERATED ALWAYS AS (${searchVectorExpression()}) STORED,
         CONSTRAINT chat_messages_session_seq_key UNIQUE (session_id, seq),
         CONSTRAINT chat_messages_role_check CHECK (role IN ('user', 'assistant', 'system', 'tool')),
         CONSTRAINT chat_messages_tokens_check CHECK (prompt_tokens >= 0 AND completion_tokens >= 0),

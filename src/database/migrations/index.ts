@@ -2,6 +2,7 @@ import { CreateUsersAndAuth1795305600000 } from './1795305600000-CreateUsersAndA
 import { CreateChatSessions1795305700000 } from './1795305700000-CreateChatSessions.js';
 import { CreateChatMessages1795305800000 } from './1795305800000-CreateChatMessages.js';
 import { CreateUsage1795305900000 } from './1795305900000-CreateUsage.js';
+import { RegisterGeneratedColumns1795306000000 } from './1795306000000-RegisterGeneratedColumns.js';
 import { CreateModelCallReservations1795306100000 } from './1795306100000-CreateModelCallReservations.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   CreateChatSessions1795305700000,
   CreateChatMessages1795305800000,
   CreateUsage1795305900000,
+  RegisterGeneratedColumns1795306000000,
   CreateModelCallReservations1795306100000,
 ];

@@ -1,7 +1,8 @@
 import { Body, Controller, Header, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { CurrentUser, type AuthUser } from '../../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { ApiProblems } from '../../common/swagger/api-problems.decorator.js';
 import { AuthResponseDto, LoginDto, RefreshTokenDto, RegisterDto } from '../dto/credentials.dto.js';

@@ -5,9 +5,9 @@ import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { EnvironmentVariables } from '../../config/env.schema.js';
 import { jwtSecret } from '../../config/jwt-secret.js';
-import type { AuthUser } from '../../common/decorators/current-user.decorator.js';
+import type { AuthUser } from '../../common/auth/auth-user.js';
 import { unauthorized } from '../../common/problem/problem.js';
-import { USER_ROLES } from '../user.entity.js';
+import { USER_ROLES } from '../../common/auth/auth-user.js';
 
 export const JWT_ALGORITHM = 'HS256';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

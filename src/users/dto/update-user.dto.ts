@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto.js';
-import { USER_ROLES, type UserRole } from '../user.entity.js';
+import { USER_ROLES, type UserRole } from '../../common/auth/auth-user.js';
 
 export class UpdateMeDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'Ada L.', maxLength: 100, description: 'null clears it.' })

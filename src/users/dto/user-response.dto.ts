@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
-import { USER_ROLES, type User, type UserRole } from '../user.entity.js';
+import { USER_ROLES, type UserRole } from '../../common/auth/auth-user.js';
+import type { User } from '../user.entity.js';
 
 export class UserResponseDto {
   @ApiProperty({ format: 'uuid', example: '0b7d5a7e-5a43-4a51-9f5e-3f2d4c1b2a10' })

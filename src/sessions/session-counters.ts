@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { ChatSession } from './session.entity.js';
+
+/** What a caller may know about one of its sessions, for deciding between 404, 409 and a page total. */
+export interface SessionState {
+  is_active: boolean;
+  message_count: number;
+}
+
+/**
+ * The chat_sessions statements the messages module needs, owned here so the sessions table has one home.
+ * Each is scoped by the caller's user_id. Writes run inside the caller's transaction, after `lock()` (or
+ * `lockHolding()`) took the session row, so counters and preview move with the messages. The one-statement
+ * append (messages.sql.ts) is the exception by design: it moves the counters in the same statement that
+ * inserts the messages. They go through TypeORM on the ChatSession entity, except lockHolding(), which
+ * locks the session row of a message found through a join (FOR UPDATE OF s).
+ */
+@Injectable()
+export class SessionCounters {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Null when the session is missing, another user's, or soft-deleted. */
+  async state(userId: string, sessionId: string, manager: EntityManager = this.dataSource.manager): Promise<SessionState | null> {
+    const row = await manager.findOne(ChatSession, {
+      select: { isActive: true, messageCount: true },
+      where: { id: sessionId, userId, deletedAt: IsNull() },
+    });
+    return row && { is_active: row.isActive, message_count: row.messageCount };
+  }
+
+  async lock(manager: EntityManager, userId: string, sessionId: string): Promise<boolean> {
+    const row = await manager.findOne(ChatSession, {
+      select: { id: true },
+      where: { id: sessionId, userId, deletedAt: IsNull() },
+      lock: { mode: 'pessimistic_write' },
+    });
+    return row !== null;
+  }
+
+  /** Row-locks the session holding this message of the user's. */
+  async lockHolding(manager: EntityManager, userId: string, messageId: string): Promise<{ session_id: string; last_seq: number } | null> {
+    const [row] = await manager.query(
+      `SELECT s.id AS session_id, s.last_seq FROM chat_sessions s JOIN chat_messages m ON m.session_id = s.id
+        WHERE m.id = $1 AND m.user_id = $2 AND s.user_id = $2 AND s.deleted_at IS NULL
+          FOR UPDATE OF s`,
+      [messageId, userId],
+    );
+    return row ?? null;
+  }
+
+  /** After one message was deleted: counters down, preview from the latest remaining message. */
+  async messageDeleted(manager: EntityManager, userId: string, sessionId: string, tokens: number): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(ChatSession)
+      .set({
+        messageCount: () => 'message_count - 1',
+        totalTokens: () => 'total_tokens - :tokens',
+        lastMessagePreview: () => '(SELECT left(content, 200) FROM chat_messages WHERE session_id = :sessionId ORDER BY seq DESC LIMIT 1)',
+        updatedAt: () => 'now()',
+      })
+      .where('id = :sessionId AND user_id = :userId', { sessionId, userId, tokens })
+      .execute();
+  }
+
+  async setPreview(manager: EntityManager, userId: string, sessionId: string, content: string): Promise<void> {
+    await manager.update(
+      ChatSession,
+      { id: sessionId, userId },
+      { lastMessagePreview: Array.from(content).slice(0, 200).join(''), updatedAt: () => 'now()' },
+    );
+  }
+
+  /** After the history was cleared: counters at zero, and the next message gets seq 1 again. */
+  async historyCleared(manager: EntityManager, userId: string, sessionId: string): Promise<void> {
+    await manager.update(
+      ChatSession,
+      { id: sessionId, userId },
+      { messageCount: 0, totalTokens: 0, lastSeq: 0, lastMessagePreview: null, updatedAt: () => 'now()' },
+    );
+  }
+}
