@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { problemBody } from '../problem/problem.js';
+import { problemBody, type ProblemCode } from '../problem/problem.js';
 
-const KNOWN: Record<string, { code: string; detail: string }> = {
+const KNOWN: Record<string, { code: ProblemCode; detail: string }> = {
   FST_ERR_BAD_URL: { code: 'bad_request', detail: 'The URL is malformed.' },
   FST_ERR_MAX_PARAM_LENGTH: { code: 'uri_too_long', detail: 'A path segment of this URL is too long.' },
 };
