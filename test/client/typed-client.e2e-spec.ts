@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import createClient from 'openapi-fetch';
 import { sortKeys } from '../../src/common/swagger/sort-keys.js';
+import { parseSse } from '../support/fake-llm.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import type { components, paths } from './openapi.js';
 
@@ -65,6 +66,15 @@ describe('a typed client generated from openapi.json', () => {
     const reply = ok(await api.POST('/api/v1/chat', { body: { message: 'Summarise, please', session_id: session.id } }));
     expect(reply.assistant_message).toMatchObject({ seq: 5, role: 'assistant', model: 'echo' });
     expect(reply.usage.total_tokens).toBe(reply.usage.prompt_tokens + reply.usage.completion_tokens);
+
+    // The stream is read as a stream; its frames carry the event schemas of components.
+    const streamed = await api.POST('/api/v1/chat', {
+      body: { message: 'Stream it', session_id: session.id, stream: true },
+      parseAs: 'stream',
+    });
+    expect(streamed.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = parseSse(await new Response(ok(streamed)).text());
+    expect(events.map((frame) => frame.event)).toEqual(['session', ...events.slice(1, -1).map(() => 'delta'), 'done']);
 
     const missing = await api.GET('/api/v1/sessions/{id}', { params: { path: { id: randomUUID() } } });
     expect(missing.response.status).toBe(404);
