@@ -24,8 +24,9 @@ const WITHOUT_DATABASE = new Set(['/health/live']);
 
 /**
  * What the HTTP layer does for every route, written into the document once instead of on each route: the
- * routes the global JWT guard lets through, the response headers the global hooks set, Node's 431, the errors of the body parser (only where a route takes a body),
- * 503 when the database is unreachable, and the validation pipe's refusal of unknown body fields.
+ * routes the global JWT guard lets through, the response headers the global hooks set, Node's 431, the
+ * body parser's errors (where a route takes a body), 503 when the database is unreachable, and the
+ * validation pipe's refusal of unknown body fields.
  */
 export function addServiceWideResponses(document: OpenAPIObject): void {
   document.components = { ...document.components, headers: HEADERS };
