@@ -3,7 +3,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist.*/', 'node_modules/', 'coverage/', '.data/'] },
+  { ignores: ['dist/', 'dist.*/', 'node_modules/', 'coverage/', '.data/', 'test/client/openapi.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

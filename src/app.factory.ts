@@ -1,7 +1,6 @@
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -9,6 +8,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { answerClientError, answerFrameworkError, refuseOddRequests } from './common/filters/framework-errors.js';
 import { ProblemFilter } from './common/filters/problem.filter.js';
+import { setupSwagger } from './common/swagger/openapi-document.js';
 import { guardInput } from './common/validation/input-shape.js';
 import { StrictValidationPipe } from './common/validation/validation.pipe.js';
 import type { Env } from './config/env.js';
@@ -95,22 +95,4 @@ export async function createApp(env: Env & { DATABASE_URL: string }, logger: Log
     server.once('close', () => clearInterval(closer));
   };
   return { app, startDraining };
-}
-
-function setupSwagger(app: NestFastifyApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('Chat History Service')
-    .setDescription(
-      'Persists LLM chat sessions, messages and token usage for frontends. All routes except auth, health and ' +
-        'docs need `Authorization: Bearer <access_token>`. Errors are `application/problem+json` with a stable `code`. ' +
-        'Lists page by `page` or by the opaque `cursor` of the previous response.',
-    )
-    .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
-  });
 }

@@ -6,6 +6,7 @@ import { UuidParam } from '../common/dto/uuid-param.dto.js';
 import type { PageEnvelope } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
 import { SESSION_INACTIVE, SESSION_NOT_FOUND } from '../sessions/session.errors.js';
+import { QUOTA_EXCEEDED } from '../usage/usage.errors.js';
 import {
   CreateMessageBatchDto,
   CreateMessageDto,
@@ -29,7 +30,7 @@ export class MessagesController {
     description: "Gets the session's next seq; counters and preview change in the same transaction.",
   })
   @ApiCreatedResponse({ type: MessageResponseDto })
-  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_INACTIVE)
+  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_INACTIVE, QUOTA_EXCEEDED)
   append(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam, @Body() dto: CreateMessageDto): Promise<MessageResponseDto> {
     return this.messages.append(user, id, dto);
   }
@@ -37,7 +38,7 @@ export class MessagesController {
   @Post('sessions/:id/messages/batch')
   @ApiOperation({ summary: 'Append 1 to 100 messages, all or nothing' })
   @ApiCreatedResponse({ type: MessageBatchResponseDto })
-  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_INACTIVE)
+  @ApiProblems(400, 401, SESSION_NOT_FOUND, SESSION_INACTIVE, QUOTA_EXCEEDED)
   appendBatch(
     @CurrentUser() user: AuthUser,
     @Param() { id }: UuidParam,

@@ -4,7 +4,12 @@ import { MessageResponseDto } from '../../messages/dto/message-response.dto.js';
 import { TokenCountsDto } from '../../usage/dto/usage-response.dto.js';
 
 export class ChatRequestDto {
-  @ApiProperty({ example: 'Why does the nightly import fail on Sundays?', description: '1 to CHAT_MESSAGE_MAX_LENGTH characters.' })
+  @ApiProperty({
+    example: 'Why does the nightly import fail on Sundays?',
+    minLength: 1,
+    maxLength: 10_000,
+    description: '1 to CHAT_MESSAGE_MAX_LENGTH (default 10000) characters.',
+  })
   @IsString()
   @Length(1, 1_000_000)
   message!: string;
@@ -14,13 +19,22 @@ export class ChatRequestDto {
   @IsUUID('all')
   session_id?: string;
 
-  @ApiPropertyOptional({ example: 'primary', description: 'Agent type of the new session (default primary).' })
+  @ApiPropertyOptional({
+    example: 'primary',
+    pattern: '^[a-z][a-z0-9_]{0,31}$',
+    description: 'One of AGENT_TYPES, for a new session. Default: primary.',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z][a-z0-9_]{0,31}$/, { message: 'agent_type must be one of the configured agent types' })
   agent_type?: string;
 
-  @ApiPropertyOptional({ description: "Title of the new session; default: the message's first 60 characters." })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 255,
+    description:
+      "Title of the new session, at most CHAT_TITLE_MAX_LENGTH (default 255) characters. Default: the message's first 60 characters.",
+  })
   @IsOptional()
   @IsString()
   @Length(1, 10_000)
@@ -28,6 +42,8 @@ export class ChatRequestDto {
 
   @ApiPropertyOptional({
     example: 'gpt-4o-mini',
+    minLength: 1,
+    maxLength: 200,
     description: 'The default model (LLM_MODEL) or one of LLM_MODELS; any other is 400 model_not_allowed.',
   })
   @IsOptional()
@@ -62,14 +78,6 @@ export class ChatDeltaEventDto {
 /** `event: done`, last on success: the stored reply. */
 export class ChatDoneEventDto {
   @ApiProperty({ type: MessageResponseDto, description: 'model, tokens and metadata.finish_reason included.' })
-  assistant_message!: MessageResponseDto;
-
-  @ApiProperty({ type: TokenCountsDto })
-  usage!: TokenCountsDto;
-}
-
-export class ChatResponseDto extends ChatSessionEventDto {
-  @ApiProperty({ type: MessageResponseDto })
   assistant_message!: MessageResponseDto;
 
   @ApiProperty({ type: TokenCountsDto })

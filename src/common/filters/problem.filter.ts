@@ -2,11 +2,11 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
-import { problemBody, ProblemException, type FieldError, type ProblemBody } from '../problem/problem.js';
+import { problemBody, ProblemException, type FieldError, type ProblemBody, type ProblemCode } from '../problem/problem.js';
 
 interface Problem {
   status: number;
-  code: string;
+  code: ProblemCode;
   detail: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
@@ -21,7 +21,7 @@ const FASTIFY_ERRORS: Record<string, Omit<Problem, 'status'>> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request', detail: 'The Content-Length header does not match the body.' },
 };
 
-const CODE_BY_STATUS: Record<number, string> = {
+const CODE_BY_STATUS: Record<number, ProblemCode> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
@@ -83,7 +83,12 @@ function resolveProblem(exception: unknown, requestId: string): Problem {
     return database;
   }
   if (exception instanceof HttpException && exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE) {
-    return { status: 503, code: 'service_unavailable', detail: 'The service cannot reach its database right now.' };
+    return {
+      status: 503,
+      code: 'service_unavailable',
+      detail: 'The service cannot reach its database right now.',
+      headers: { 'Retry-After': '1' },
+    };
   }
   logger.error({ err: loggable(exception), reqId: requestId }, `unhandled error: ${errorMessage(exception)}`);
   return { status: 500, code: 'internal_error', detail: 'An unexpected error occurred. It has been logged.' };

@@ -7,13 +7,13 @@ export function PageOf<T>(model: Type<T>) {
     @ApiProperty({ type: [model] })
     data!: T[];
 
-    @ApiProperty({ example: 42, description: 'Items matching the filters, over all pages.' })
+    @ApiProperty({ type: 'integer', example: 42, description: 'Items matching the filters, over all pages.' })
     total!: number;
 
-    @ApiProperty({ type: Number, nullable: true, example: 1, description: 'null when paging by cursor.' })
+    @ApiProperty({ type: 'integer', nullable: true, example: 1, description: 'null when paging by cursor.' })
     page!: number | null;
 
-    @ApiProperty({ example: 10 })
+    @ApiProperty({ type: 'integer', example: 10 })
     page_size!: number;
 
     @ApiProperty({ example: true })

@@ -1,6 +1,43 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 
+/**
+ * Every `code` the service answers with: the one list. Typed uses (ProblemSpec, ProblemException, the filter)
+ * only accept these, and the OpenAPI document's `code` enum is this list, so a new code is added here.
+ */
+export const PROBLEM_CODES = [
+  'validation_failed',
+  'invalid_json',
+  'bad_request',
+  'uri_too_long',
+  'header_too_large',
+  'request_timeout',
+  'model_not_allowed',
+  'unsupported_media_type',
+  'payload_too_large',
+  'unauthorized',
+  'invalid_credentials',
+  'forbidden',
+  'not_found',
+  'user_not_found',
+  'session_not_found',
+  'message_not_found',
+  'method_not_allowed',
+  'not_acceptable',
+  'conflict',
+  'last_admin',
+  'email_taken',
+  'session_inactive',
+  'session_limit_reached',
+  'quota_exceeded',
+  'rate_limited',
+  'upstream_error',
+  'service_unavailable',
+  'internal_error',
+] as const;
+
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
+
 export interface FieldError {
   field: string;
   message: string;
@@ -12,7 +49,7 @@ export interface ProblemBody {
   title: string;
   status: number;
   detail: string;
-  code: string;
+  code: ProblemCode;
   instance: string;
   errors?: FieldError[];
 }
@@ -26,7 +63,7 @@ export interface ProblemOptions {
 export class ProblemException extends HttpException {
   constructor(
     status: HttpStatus,
-    readonly code: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly extras: ProblemOptions = {},
   ) {
@@ -34,7 +71,7 @@ export class ProblemException extends HttpException {
   }
 }
 
-export function problemBody(status: number, code: string, detail: string, instance: string, errors?: FieldError[]): ProblemBody {
+export function problemBody(status: number, code: ProblemCode, detail: string, instance: string, errors?: FieldError[]): ProblemBody {
   return {
     type: 'about:blank',
     title: STATUS_CODES[status] ?? 'Error',
@@ -49,7 +86,7 @@ export function problemBody(status: number, code: string, detail: string, instan
 /** A documented problem (status, code, detail): the same object feeds Swagger examples and the thrown error. */
 export interface ProblemSpec {
   status: HttpStatus;
-  code: string;
+  code: ProblemCode;
   detail: string;
 }
 

@@ -16,7 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { PageQueryDto } from '../../common/pagination/page-query.dto.js';
+import { ApiPageSize, PageQueryDto } from '../../common/pagination/page-query.dto.js';
 import { IsJsonObject } from '../../common/validation/json-object.validator.js';
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity.js';
 
@@ -26,13 +26,13 @@ const TOKENS_MAX = 100_000_000;
 export const BATCH_MAX = 100;
 
 export class TokenUsageDto {
-  @ApiProperty({ example: 812, minimum: 0 })
+  @ApiProperty({ type: 'integer', example: 812, minimum: 0, maximum: TOKENS_MAX })
   @IsInt()
   @Min(0)
   @Max(TOKENS_MAX)
   prompt_tokens!: number;
 
-  @ApiProperty({ example: 164, minimum: 0 })
+  @ApiProperty({ type: 'integer', example: 164, minimum: 0, maximum: TOKENS_MAX })
   @IsInt()
   @Min(0)
   @Max(TOKENS_MAX)
@@ -44,18 +44,27 @@ export class CreateMessageDto {
   @IsIn(MESSAGE_ROLES)
   role!: MessageRole;
 
-  @ApiProperty({ example: 'Why does the nightly import fail on Sundays?', description: '1 to CHAT_MESSAGE_MAX_LENGTH (10000) characters.' })
+  @ApiProperty({
+    example: 'Why does the nightly import fail on Sundays?',
+    minLength: 1,
+    maxLength: 10_000,
+    description: '1 to CHAT_MESSAGE_MAX_LENGTH (default 10000) characters.',
+  })
   @IsString()
   @Length(1, CONTENT_HARD_MAX)
   content!: string;
 
-  @ApiPropertyOptional({ example: 'primary', description: "One of AGENT_TYPES; defaults to the session's agent type." })
+  @ApiPropertyOptional({
+    example: 'primary',
+    pattern: '^[a-z][a-z0-9_]{0,31}$',
+    description: "One of AGENT_TYPES. Default: the session's agent type.",
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z][a-z0-9_]{0,31}$/, { message: 'agent_type must be one of the configured agent types' })
   agent_type?: string;
 
-  @ApiPropertyOptional({ example: 'gpt-4o-mini', maxLength: 200 })
+  @ApiPropertyOptional({ example: 'gpt-4o-mini', minLength: 1, maxLength: 200 })
   @IsOptional()
   @IsString()
   @Length(1, 200)
@@ -89,7 +98,12 @@ export class CreateMessageBatchDto {
 }
 
 export class UpdateMessageDto {
-  @ApiPropertyOptional({ example: 'Corrected text' })
+  @ApiPropertyOptional({
+    example: 'Corrected text',
+    minLength: 1,
+    maxLength: 10_000,
+    description: 'Up to CHAT_MESSAGE_MAX_LENGTH (default 10000) characters.',
+  })
   @IsOptional()
   @IsString()
   @Length(1, CONTENT_HARD_MAX)
@@ -101,6 +115,7 @@ export class UpdateMessageDto {
   metadata?: Record<string, unknown>;
 }
 
+@ApiPageSize({ defaultSize: 50, maxSize: 200 })
 export class ListMessagesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: MESSAGE_ROLES })
   @IsOptional()
@@ -113,8 +128,14 @@ export class ListMessagesQueryDto extends PageQueryDto {
   order?: 'asc' | 'desc';
 }
 
+@ApiPageSize({ defaultSize: 20, maxSize: 100 })
 export class SearchMessagesQueryDto extends PageQueryDto {
-  @ApiProperty({ example: 'import failure', description: 'Web-search syntax: words, "quoted phrases", OR, -excluded.' })
+  @ApiProperty({
+    example: 'import failure',
+    minLength: 1,
+    maxLength: 500,
+    description: 'Web-search syntax: words, "quoted phrases", OR, -excluded.',
+  })
   @IsString()
   @Length(1, 500)
   q!: string;
@@ -124,7 +145,7 @@ export class SearchMessagesQueryDto extends PageQueryDto {
   @IsUUID('all')
   session_id?: string;
 
-  @ApiPropertyOptional({ example: 'primary' })
+  @ApiPropertyOptional({ example: 'primary', maxLength: 32 })
   @IsOptional()
   @IsString()
   @MaxLength(32)

@@ -10,7 +10,11 @@ export class MessageResponseDto {
   @ApiProperty({ format: 'uuid' })
   session_id!: string;
 
-  @ApiProperty({ example: 7, description: '1, 2, 3 … in append order within the session; never reused until the history is cleared.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 7,
+    description: '1, 2, 3 … in append order within the session; never reused until the history is cleared.',
+  })
   seq!: number;
 
   @ApiProperty({ enum: MESSAGE_ROLES })
@@ -28,10 +32,10 @@ export class MessageResponseDto {
   @ApiProperty({ type: 'object', additionalProperties: true })
   metadata!: Record<string, unknown>;
 
-  @ApiProperty({ type: Number, nullable: true, example: 812 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 812 })
   prompt_tokens!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 164 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 164 })
   completion_tokens!: number | null;
 
   @ApiProperty({ format: 'date-time' })
@@ -58,7 +62,7 @@ export class SearchHitDto {
   @ApiProperty({ type: String, nullable: true })
   session_title!: string | null;
 
-  @ApiProperty({ example: 3 })
+  @ApiProperty({ type: 'integer', example: 3 })
   seq!: number;
 
   @ApiProperty({ enum: MESSAGE_ROLES })
@@ -80,7 +84,7 @@ export class SearchHitDto {
 export class SearchPageDto extends PageOf(SearchHitDto) {}
 
 export class SessionStatsDto extends TokenCountsDto {
-  @ApiProperty({ example: 12 })
+  @ApiProperty({ type: 'integer', example: 12 })
   message_count!: number;
 
   @ApiProperty({ example: { user: 6, assistant: 6 }, type: 'object', additionalProperties: { type: 'integer' } })

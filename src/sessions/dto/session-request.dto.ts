@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { PageQueryDto } from '../../common/pagination/page-query.dto.js';
+import { ApiPageSize, PageQueryDto } from '../../common/pagination/page-query.dto.js';
 import { IsJsonObject } from '../../common/validation/json-object.validator.js';
 import { ToBoolean } from '../../common/validation/query-transforms.js';
 
@@ -11,13 +11,18 @@ const AGENT_TYPE_SHAPE = /^[a-z][a-z0-9_]{0,31}$/;
 const TITLE_HARD_MAX = 10_000;
 
 export class CreateSessionDto {
-  @ApiPropertyOptional({ example: 'Debugging the nightly import', description: 'At most CHAT_TITLE_MAX_LENGTH (255) characters.' })
+  @ApiPropertyOptional({
+    example: 'Debugging the nightly import',
+    minLength: 1,
+    maxLength: 255,
+    description: 'At most CHAT_TITLE_MAX_LENGTH (default 255) characters.',
+  })
   @IsOptional()
   @IsString()
   @Length(1, TITLE_HARD_MAX)
   title?: string;
 
-  @ApiPropertyOptional({ example: 'primary', default: 'primary', description: 'One of AGENT_TYPES.' })
+  @ApiPropertyOptional({ example: 'primary', pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'One of AGENT_TYPES. Default: primary.' })
   @IsOptional()
   @IsString()
   @Matches(AGENT_TYPE_SHAPE, { message: 'agent_type must be one of the configured agent types' })
@@ -37,7 +42,14 @@ export class CreateSessionDto {
 }
 
 export class UpdateSessionDto {
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'Renamed chat' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'Renamed chat',
+    minLength: 1,
+    maxLength: 255,
+    description: 'At most CHAT_TITLE_MAX_LENGTH (default 255) characters; null clears it.',
+  })
   @ValidateIf((_, value) => value !== null)
   @IsOptional()
   @IsString()
@@ -65,8 +77,9 @@ export class UpdateSessionDto {
 export const SESSION_ORDER_BY = ['last_message_at', 'created_at', 'updated_at'] as const;
 export type SessionOrderBy = (typeof SESSION_ORDER_BY)[number];
 
+@ApiPageSize({ defaultSize: 10, maxSize: 100, configured: true })
 export class ListSessionsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'primary' })
+  @ApiPropertyOptional({ example: 'primary', pattern: '^[a-z][a-z0-9_]{0,31}$' })
   @IsOptional()
   @IsString()
   @Matches(AGENT_TYPE_SHAPE, { message: 'agent_type must be one of the configured agent types' })
@@ -84,7 +97,7 @@ export class ListSessionsQueryDto extends PageQueryDto {
   @MaxLength(100)
   project_id?: string;
 
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the title.', maxLength: 255 })
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the title.', minLength: 1, maxLength: 255 })
   @IsOptional()
   @IsString()
   @Length(1, 255)
@@ -108,7 +121,13 @@ export class GetSessionQueryDto {
   @IsBoolean()
   include_messages?: boolean;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50, description: 'How many of the latest messages to include.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 200,
+    default: 50,
+    description: 'How many of the latest messages to include.',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -45,10 +45,10 @@ export class SessionResponseDto {
   @ApiProperty({ type: 'object', additionalProperties: true, example: { source: 'web' } })
   metadata!: Record<string, unknown>;
 
-  @ApiProperty({ example: 12 })
+  @ApiProperty({ type: 'integer', example: 12 })
   message_count!: number;
 
-  @ApiProperty({ example: 3400 })
+  @ApiProperty({ type: 'integer', example: 3400 })
   total_tokens!: number;
 
   @ApiProperty({ type: String, nullable: true, description: 'First 200 characters of the latest message.' })

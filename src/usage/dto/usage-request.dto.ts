@@ -1,18 +1,26 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
-import { PageQueryDto } from '../../common/pagination/page-query.dto.js';
+import { ApiPageSize, PageQueryDto } from '../../common/pagination/page-query.dto.js';
 import { LEADERBOARD_ORDERS, USAGE_GROUPS, type LeaderboardOrder, type UsageGroup } from '../usage.repository.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class DateRangeQueryDto {
-  @ApiPropertyOptional({ format: 'date', example: '2026-11-01', description: 'First UTC day, inclusive. Default: 29 days before `to`.' })
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2026-11-01',
+    description: 'First UTC day, inclusive; at most 366 days before `to`. Default: 29 days before `to`.',
+  })
   @IsOptional()
   @Matches(DATE, { message: 'from must be a date (YYYY-MM-DD)' })
   @IsISO8601({ strict: true }, { message: 'from must be a real calendar date' })
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date', example: '2026-11-22', description: 'Last UTC day, inclusive. Default: today.' })
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2026-11-22',
+    description: 'Last UTC day, inclusive; not before `from`. Default: today.',
+  })
   @IsOptional()
   @Matches(DATE, { message: 'to must be a date (YYYY-MM-DD)' })
   @IsISO8601({ strict: true }, { message: 'to must be a real calendar date' })
@@ -26,6 +34,7 @@ export class UsageQueryDto extends DateRangeQueryDto {
   group_by?: UsageGroup;
 }
 
+@ApiPageSize({ defaultSize: 20, maxSize: 100 })
 export class AdminUsageQueryDto extends IntersectionType(DateRangeQueryDto, PageQueryDto) {
   @ApiPropertyOptional({ enum: LEADERBOARD_ORDERS, default: 'total_tokens' })
   @IsOptional()

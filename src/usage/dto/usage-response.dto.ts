@@ -2,18 +2,18 @@ import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
 
 export class TokenCountsDto {
-  @ApiProperty({ example: 2400 })
+  @ApiProperty({ type: 'integer', example: 2400 })
   prompt_tokens!: number;
 
-  @ApiProperty({ example: 1000 })
+  @ApiProperty({ type: 'integer', example: 1000 })
   completion_tokens!: number;
 
-  @ApiProperty({ example: 3400 })
+  @ApiProperty({ type: 'integer', example: 3400 })
   total_tokens!: number;
 }
 
 export class UsageTotalsDto extends TokenCountsDto {
-  @ApiProperty({ example: 12, description: 'Every appended message, with or without token counts.' })
+  @ApiProperty({ type: 'integer', example: 12, description: 'Every appended message, with or without token counts.' })
   messages!: number;
 }
 
@@ -39,16 +39,16 @@ export class UsageStatsDto {
   @ApiProperty({ format: 'uuid' })
   user_id!: string;
 
-  @ApiProperty({ example: 9 })
+  @ApiProperty({ type: 'integer', example: 9 })
   total_sessions!: number;
 
-  @ApiProperty({ example: 5 })
+  @ApiProperty({ type: 'integer', example: 5 })
   active_sessions!: number;
 
-  @ApiProperty({ example: 140 })
+  @ApiProperty({ type: 'integer', example: 140 })
   total_messages!: number;
 
-  @ApiProperty({ example: 52000 })
+  @ApiProperty({ type: 'integer', example: 52000 })
   total_tokens!: number;
 
   @ApiProperty({ example: { primary: 5, research: 4 }, type: 'object', additionalProperties: { type: 'integer' } })
@@ -62,16 +62,16 @@ export class UsageStatsDto {
 }
 
 export class QuotaDto {
-  @ApiProperty({ type: Number, nullable: true, example: 200000, description: 'null: unlimited.' })
+  @ApiProperty({ type: 'integer', nullable: true, example: 200000, description: 'null: unlimited.' })
   daily_token_limit!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 500, description: 'User messages per UTC day; null: unlimited.' })
+  @ApiProperty({ type: 'integer', nullable: true, example: 500, description: 'User messages per UTC day; null: unlimited.' })
   daily_message_limit!: number | null;
 
-  @ApiProperty({ example: 5120 })
+  @ApiProperty({ type: 'integer', example: 5120 })
   tokens_used_today!: number;
 
-  @ApiProperty({ example: 12, description: 'Your own role "user" messages today.' })
+  @ApiProperty({ type: 'integer', example: 12, description: 'Your own role "user" messages today.' })
   messages_today!: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-23T00:00:00.000Z' })

@@ -6,7 +6,7 @@ import { UserResponseDto } from './user-response.dto.js';
 const normaliseEmail = () => Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
 
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @normaliseEmail()
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
@@ -19,7 +19,7 @@ export class LoginDto {
 }
 
 export class RegisterDto extends LoginDto {
-  @ApiPropertyOptional({ example: 'Ada', maxLength: 100 })
+  @ApiPropertyOptional({ example: 'Ada', minLength: 1, maxLength: 100 })
   @IsOptional()
   @IsString()
   @Length(1, 100)
@@ -27,7 +27,7 @@ export class RegisterDto extends LoginDto {
 }
 
 export class RefreshTokenDto {
-  @ApiProperty({ description: 'The refresh_token from register, login or a previous refresh.' })
+  @ApiProperty({ minLength: 1, maxLength: 200, description: 'The refresh_token from register, login or a previous refresh.' })
   @IsString()
   @Length(1, 200)
   refresh_token!: string;
@@ -43,9 +43,9 @@ export class AuthResponseDto {
   @ApiProperty({ description: 'Opaque; single use. Exchange it at /auth/refresh for a new pair.' })
   refresh_token!: string;
 
-  @ApiProperty({ example: 'Bearer' })
+  @ApiProperty({ enum: ['Bearer'], example: 'Bearer' })
   token_type!: 'Bearer';
 
-  @ApiProperty({ example: 900, description: 'Seconds until the access token expires.' })
+  @ApiProperty({ type: 'integer', example: 900, description: 'Seconds until the access token expires.' })
   expires_in!: number;
 }

@@ -28,10 +28,10 @@ export class UserResponseDto {
 
 /** What admins see: the user plus their own quota overrides (null: the default applies). */
 export class AdminUserResponseDto extends UserResponseDto {
-  @ApiProperty({ type: Number, nullable: true, example: null })
+  @ApiProperty({ type: 'integer', nullable: true, example: null })
   daily_token_limit!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 500 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 500 })
   daily_message_limit!: number | null;
 }
 

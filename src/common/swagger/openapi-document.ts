@@ -1,0 +1,31 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { addServiceWideResponses } from './service-wide-responses.js';
+
+/** The OpenAPI document of the running app: what /docs-json serves and what `npm run openapi` writes. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Chat History Service')
+    .setDescription(
+      'Persists LLM chat sessions, messages and token usage for frontends. All routes except auth, health and ' +
+        'docs need `Authorization: Bearer <access_token>`. Errors are `application/problem+json` with a stable `code`. ' +
+        'Lists page by `page` or by the opaque `cursor` of the previous response. Unknown body fields and query ' +
+        'parameters are refused (400). Every response carries `X-Request-Id`.',
+    )
+    .setVersion('1.0')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addServer('/', 'The server this document is served from')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  addServiceWideResponses(document);
+  return document;
+}
+
+/** Swagger UI at /docs and the JSON document at /docs-json. */
+export function setupSwagger(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
