@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { answerClientError, answerFrameworkError, refuseOddRequests } from './common/filters/framework-errors.js';
+import { answerClientError, answerConnect, answerFrameworkError, refuseOddRequests } from './common/filters/framework-errors.js';
 import { ProblemFilter } from './common/filters/problem.filter.js';
 import { setupSwagger } from './common/swagger/openapi-document.js';
 import { guardInput } from './common/validation/input-shape.js';
@@ -86,6 +86,7 @@ export async function createApp(env: Env & { DATABASE_URL: string }, logger: Log
   setupSwagger(app);
   await app.init();
   await fastify.ready();
+  app.getHttpServer().on('connect', answerConnect);
   const startDraining = () => {
     draining = true;
     // server.close() only drops connections idle at that moment; keep-alive connections that go idle

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import request from 'supertest';
 import { API, expectProblem, registerUser, type TestUser } from './support/factories.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -153,6 +154,22 @@ describe('hostile input', () => {
         type: expect.stringMatching(/^application\/problem\+json/),
         body: { code: 'method_not_allowed' },
       });
+    });
+
+    it('CONNECT, which Node keeps from the app: 405 method_not_allowed as problem+json', async () => {
+      const { port } = new URL(t.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = net.connect(Number(port), '127.0.0.1', () =>
+          socket.write('CONNECT 127.0.0.1:5432 HTTP/1.1\r\nHost: 127.0.0.1:5432\r\n\r\n'),
+        );
+        socket.on('data', (chunk) => (text += chunk.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+      expect(answer).toMatch(/content-type: application\/problem\+json/i);
+      expect(JSON.parse(answer.split('\r\n\r\n')[1])).toMatchObject({ status: 405, code: 'method_not_allowed' });
     });
 
     it('a method Node cannot parse: 400 bad_request as problem+json', async () => {

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { API } from './support/factories.js';
 import { FakeLlmServer } from './support/fake-llm.js';
 import { testDatabaseUrl, TEST_JWT_SECRET } from './support/test-env.js';
@@ -158,4 +159,34 @@ describe('the service process', () => {
     expect(service.output).toContain('PORT');
     expect(service.output).toContain('SESSION_LIMIT_POLICY');
   });
+
+  it('refuses TRUST_PROXY=true, and promoting an account someone else registered, each with a message naming the fix', async () => {
+    const proxy = new ServiceProcess({ DATABASE_URL: testDatabaseUrl(), TRUST_PROXY: 'true' });
+    expect(await proxy.exited).toBe(1);
+    expect(proxy.output).toMatch(/TRUST_PROXY must be false, the number of proxies .* `true` is refused/);
+
+    const email = `squatter-${Date.now()}@example.com`;
+    const db = new pg.Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    await db.query(`INSERT INTO users (email, password_hash) VALUES ($1, 'scrypt$the$squatter$own$password')`, [email]);
+    try {
+      const service = new ServiceProcess({
+        PORT: String(await freePort()),
+        DATABASE_URL: testDatabaseUrl(),
+        MIGRATIONS_RUN: 'false',
+        ADMIN_EMAIL: email,
+        ADMIN_PASSWORD: 'operator password',
+      });
+      expect(await service.exited).toBe(1);
+      expect(service.output).toContain(
+        `Failed to start: ADMIN_EMAIL=${email} names an existing account whose password is not ADMIN_PASSWORD`,
+      );
+      expect(service.output).toContain('npm run admin:create -- --force');
+      expect(service.output).not.toMatch(/\n\s+at /);
+      expect((await db.query('SELECT role FROM users WHERE email = $1', [email])).rows).toEqual([{ role: 'user' }]);
+    } finally {
+      await db.end();
+    }
+    // Two processes that compile TypeScript at start: slow on a busy machine.
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { BAD_REQUEST, HEADER_TOO_LARGE, METHOD_NOT_ALLOWED, REQUEST_TIMEOUT, URI_TOO_LONG } from '../problem/framework.problems.js';
 import { problem, problemBody, type ProblemSpec } from '../problem/problem.js';
 
@@ -48,13 +49,19 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const spec =
     error.code === 'HPE_HEADER_OVERFLOW' ? HEADER_TOO_LARGE : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? REQUEST_TIMEOUT : BAD_REQUEST;
-  const body = JSON.stringify(problemBody(spec.status, spec.code, spec.detail, '/'));
   // As Node's own handler does: answer unless a response on this (keep-alive) connection is already under way.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (!socket.writable || inFlight?.headersSent) {
-    socket.destroy(error);
-    return;
-  }
+  if (!socket.writable || inFlight?.headersSent) socket.destroy(error);
+  else writeProblem(socket, spec, '/');
+}
+
+/** Node hands CONNECT to a 'connect' listener instead of the app, and without one drops the connection unanswered. */
+export function answerConnect(request: IncomingMessage, socket: Duplex): void {
+  writeProblem(socket, METHOD_NOT_ALLOWED, (request.url ?? '/').slice(0, 200));
+}
+
+function writeProblem(socket: Duplex, spec: ProblemSpec, instance: string): void {
+  const body = JSON.stringify(problemBody(spec.status, spec.code, spec.detail, instance));
   // end(), not destroy(): the answer must be flushed before the connection goes.
   socket.end(
     `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +

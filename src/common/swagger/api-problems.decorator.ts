@@ -35,7 +35,7 @@ export class ProblemDto {
   @ApiProperty({ example: '/api/v1/sessions/5b0c1c55-8f1e-4c59-9c59-1b6f4f2a8e11' })
   instance!: string;
 
-  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Only for validation_failed.' })
+  @ApiPropertyOptional({ type: [FieldErrorDto], maxItems: 20, description: 'Only for validation_failed; at most 20 are listed.' })
   errors?: FieldErrorDto[];
 }
 
@@ -50,10 +50,13 @@ export const PROBLEM_DEFAULTS: Record<number, Omit<ProblemExample, 'status'>> = 
   401: { code: 'unauthorized', detail: 'A valid access token is required.' },
   403: { code: 'forbidden', detail: 'This route requires the admin role.' },
   404: { code: 'not_found', detail: 'No such resource or route.' },
+  405: { code: 'method_not_allowed', detail: 'This service does not answer this HTTP method.' },
   409: { code: 'conflict', detail: 'The request conflicts with the current state.' },
   413: { code: 'payload_too_large', detail: 'The request body is larger than this service accepts.' },
+  414: { code: 'uri_too_long', detail: 'The URL is longer than this service accepts.' },
   415: { code: 'unsupported_media_type', detail: 'Send the request body as application/json.' },
   429: { code: 'rate_limited', detail: 'Too many requests from this client; retry later.' },
+  431: { code: 'header_too_large', detail: 'The request line and headers are larger than this service accepts.' },
   500: { code: 'internal_error', detail: 'An unexpected error occurred. It has been logged.' },
   502: { code: 'upstream_error', detail: 'The model provider failed to answer.' },
   503: { code: 'service_unavailable', detail: 'The database is unavailable; retry shortly.' },

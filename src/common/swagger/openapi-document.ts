@@ -9,6 +9,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(
       'Persists LLM chat sessions, messages and token usage for frontends. All routes except auth, health and ' +
         'docs need `Authorization: Bearer <access_token>`. Errors are `application/problem+json` with a stable `code`. ' +
+        'On any route: `bad_request` (400, malformed HTTP), `method_not_allowed` (405, methods other than GET, HEAD, POST, PUT, ' +
+        'PATCH, DELETE, OPTIONS), `request_timeout` (408), `uri_too_long` (414, URL over 8192 characters), `header_too_large` ' +
+        '(431, headers over 16 KiB); a JSON body deeper than BODY_MAX_DEPTH (32), with more than BODY_MAX_KEYS (1000) fields in an ' +
+        'object, BODY_MAX_ARRAY_LENGTH (1000) items in an array or BODY_MAX_NODES (5000) values in all, or with a lone surrogate ' +
+        'in a string, is a 400 `validation_failed` listing at most 20 errors. ' +
         'Lists page by `page` or by the opaque `cursor` of the previous response. Unknown body fields and query ' +
         'parameters are refused (400). Every response carries `X-Request-Id`.',
     )

@@ -1,15 +1,10 @@
 import type { ValidationError } from '@nestjs/common';
-import { getMetadataStorage, ValidationTypes } from 'class-validator';
-
-/** What class-validator's metadata storage is keyed by: an object's constructor. */
-type DtoClass = object['constructor'];
-
-const nullableByClass = new Map<DtoClass, Set<string>>();
+import { declaredFields, nullableFields } from './dto-fields.js';
 
 /**
  * `@IsOptional()` lets null through unvalidated, so `{"title": null}` would reach the service (and the
  * database) as if it were a value. Null is refused in every DTO, nested ones included, unless the field
- * declares it accepted the way this codebase does: `@ValidateIf((_, value) => value !== null)`.
+ * declares that it accepts it (see nullableFields).
  */
 export function forbiddenNulls(object: object, path = ''): ValidationError[] {
   const nullable = nullableFields(object.constructor);
@@ -24,25 +19,5 @@ export function forbiddenNulls(object: object, path = ''): ValidationError[] {
 
 /** An instance of a validated class (a nested DTO), as opposed to a free-form JSON value such as metadata. */
 function isDto(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && value.constructor !== Object && hasRules(value.constructor);
-}
-
-function hasRules(target: DtoClass): boolean {
-  return getMetadataStorage().getTargetValidationMetadatas(target, '', true, false).length > 0;
-}
-
-function nullableFields(target: DtoClass): Set<string> {
-  let fields = nullableByClass.get(target);
-  if (!fields) {
-    const conditions = getMetadataStorage()
-      .getTargetValidationMetadatas(target, '', true, false)
-      .filter((meta) => meta.type === ValidationTypes.CONDITIONAL_VALIDATION && meta.name !== 'isOptional');
-    fields = new Set(
-      conditions
-        .filter((meta) => (meta.constraints[0] as (o: object, v: unknown) => boolean)({}, null) === false)
-        .map((meta) => meta.propertyName),
-    );
-    nullableByClass.set(target, fields);
-  }
-  return fields;
+  return typeof value === 'object' && value !== null && value.constructor !== Object && declaredFields(value.constructor).size > 0;
 }

@@ -1,6 +1,7 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import type { ValidatorOptions } from 'class-validator';
 import { validationFailed, type FieldError } from '../problem/problem.js';
+import { declaredFields } from './dto-fields.js';
 import { forbiddenNulls } from './forbidden-nulls.js';
 
 /**
@@ -28,6 +29,10 @@ export class StrictValidationPipe extends ValidationPipe {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw validationFailed([{ field: '(body)', message: 'the request body must be a JSON object' }]);
       }
+      // Before class-transformer copies their values, however large, only for the whitelist to refuse them.
+      const declared = declaredFields(metadata.metatype);
+      const unknown = Object.keys(value).filter((key) => !declared.has(key));
+      if (unknown.length > 0) throw validationFailed(unknown.map((field) => ({ field, message: 'is not an accepted field' })));
     }
     return super.transform(value, metadata);
   }
