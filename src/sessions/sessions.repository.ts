@@ -116,10 +116,11 @@ export class SessionsRepository {
 
   /** Row-locks the session for the rest of the transaction and returns it with its deletion state. */
   async lock(manager: EntityManager, userId: string, id: string): Promise<(SessionRow & { deleted: boolean }) | null> {
-    const [row]: (SessionRow & { deleted: boolean })[] = await manager.query(
-      `SELECT ${RETURNING}, deleted_at IS NOT NULL AS deleted FROM chat_sessions WHERE id = $1 AND user_id = $2 FOR UPDATE`,
-      [id, userId],
-    );
+    const row = await selectSessionColumns(manager.createQueryBuilder().from(ChatSession, 's'))
+      .addSelect('s.deleted_at IS NOT NULL', 'deleted')
+      .where('s.id = :id AND s.user_id = :userId', { id, userId })
+      .setLock('pessimistic_write')
+      .getRawOne<SessionRow & { deleted: boolean }>();
     return row ?? null;
   }
 
