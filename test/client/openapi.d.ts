@@ -687,7 +687,7 @@ export interface components {
             code: components["schemas"]["ProblemCode"];
             /** @example No session with this id. */
             detail: string;
-            /** @description Only for validation_failed. */
+            /** @description Only for validation_failed; at most 20 are listed. */
             errors?: components["schemas"]["FieldErrorDto"][];
             /** @example /api/v1/sessions/5b0c1c55-8f1e-4c59-9c59-1b6f4f2a8e11 */
             instance: string;
