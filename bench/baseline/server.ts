@@ -106,8 +106,10 @@ app.get<{ Params: { id: string }; Querystring: { order?: string; page_size?: str
     }
     const paging = { mode: 'page' as const, size, page: 1, offset: 0 };
     const { sql, params } = historyPageQuery(userId, sessionId, undefined, order, paging);
-    const [session, { rows }] = await Promise.all([sessionState(userId, sessionId), pool.query<MessageRow>(sql, params)]);
+    // As the service does: the ownership check, then the page, on one connection at a time.
+    const session = await sessionState(userId, sessionId);
     if (!session) return reply.code(404).send(problem(404, 'session_not_found'));
+    const { rows } = await pool.query<MessageRow>(sql, params);
     const hasMore = rows.length > size;
     const pageRows = hasMore ? rows.slice(0, size) : rows;
     const last = pageRows.at(-1);

@@ -167,7 +167,7 @@ export class MessagesRepository {
     if (filters.role) where.push(`m.role = $${params.push(filters.role)}`);
     const matches = `
       FROM chat_messages m
-      JOIN chat_sessions s ON s.id = m.session_id AND s.deleted_at IS NULL
+      JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = $3 AND s.deleted_at IS NULL
       CROSS JOIN (SELECT websearch_to_tsquery($1::regconfig, $2) AS query) q
      WHERE ${where.join(' AND ')}`;
     const countParams = [...params];
@@ -180,19 +180,18 @@ export class MessagesRepository {
     const limit = `LIMIT $${params.push(paging.size + 1)}`;
     const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
     const escaped = "replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
-    const [rows, [counted]] = await Promise.all([
-      this.dataSource.query(
-        `SELECT m.id, m.session_id, s.title AS session_title, m.seq, m.role, m.agent_type, m.created_at, page.rank,
-                ts_headline($1::regconfig, ${escaped}, page.query, 'StartSel=<mark>, StopSel=</mark>, MinWords=8, MaxWords=30, MaxFragments=2') AS snippet
-           FROM (SELECT m.id, q.query, ${rank} AS rank ${matches} ${after}
-                  ORDER BY rank DESC, m.id DESC ${limit} ${offset}) page
-           JOIN chat_messages m ON m.id = page.id
-           JOIN chat_sessions s ON s.id = m.session_id
-          ORDER BY page.rank DESC, page.id DESC`,
-        params,
-      ),
-      this.dataSource.query(`SELECT count(*)::int AS total ${matches}`, countParams),
-    ]);
+    // One statement after the other: a request holds at most one pooled connection.
+    const rows: SearchRow[] = await this.dataSource.query(
+      `SELECT m.id, m.session_id, s.title AS session_title, m.seq, m.role, m.agent_type, m.created_at, page.rank,
+              ts_headline($1::regconfig, ${escaped}, page.query, 'StartSel=<mark>, StopSel=</mark>, MinWords=8, MaxWords=30, MaxFragments=2') AS snippet
+         FROM (SELECT m.id, q.query, ${rank} AS rank ${matches} ${after}
+                ORDER BY rank DESC, m.id DESC ${limit} ${offset}) page
+         JOIN chat_messages m ON m.id = page.id AND m.user_id = $3
+         JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = $3
+        ORDER BY page.rank DESC, page.id DESC`,
+      params,
+    );
+    const [counted] = await this.dataSource.query(`SELECT count(*)::int AS total ${matches}`, countParams);
     return { rows, total: counted.total };
   }
 }

@@ -173,10 +173,9 @@ export class SessionsRepository {
       const keyset = keysetPredicate([`s.${order.by}`, 's.id'], order.direction, paging.after);
       page.andWhere(keyset.sql, keyset.params);
     }
-    const [rows, counted] = await Promise.all([
-      page.getRawMany<SessionRow>(),
-      filtered.select('count(*)::int', 'total').getRawOne<{ total: number }>(),
-    ]);
+    // One statement after the other: a request holds at most one pooled connection.
+    const rows = await page.getRawMany<SessionRow>();
+    const counted = await filtered.select('count(*)::int', 'total').getRawOne<{ total: number }>();
     return { rows, total: counted?.total ?? 0 };
   }
 }

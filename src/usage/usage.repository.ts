@@ -109,10 +109,12 @@ export class UsageRepository {
     const params = [userId, from, to];
     const range = 'WHERE user_id = $1 AND day BETWEEN $2::date AND $3::date';
     const order = groupBy === 'day' ? 'key ASC' : 'total_tokens DESC, messages DESC, key ASC';
-    const [[total], buckets] = await Promise.all([
-      this.dataSource.query(`SELECT ${SUMS} FROM usage_daily ${range}`, params),
-      this.dataSource.query(`SELECT ${GROUP_KEY[groupBy]} AS key, ${SUMS} FROM usage_daily ${range} GROUP BY 1 ORDER BY ${order}`, params),
-    ]);
+    // One statement after the other: a request holds at most one pooled connection.
+    const [total] = await this.dataSource.query(`SELECT ${SUMS} FROM usage_daily ${range}`, params);
+    const buckets = await this.dataSource.query(
+      `SELECT ${GROUP_KEY[groupBy]} AS key, ${SUMS} FROM usage_daily ${range} GROUP BY 1 ORDER BY ${order}`,
+      params,
+    );
     return { total, buckets };
   }
 
@@ -145,20 +147,19 @@ export class UsageRepository {
         : '';
     const limit = `LIMIT $${params.push(paging.size + 1)}`;
     const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
-    const [rows, [counted]] = await Promise.all([
-      this.dataSource.query(
-        `SELECT t.*, u.email FROM (
-           SELECT user_id, ${SUMS} FROM usage_daily WHERE day BETWEEN $1::date AND $2::date GROUP BY user_id
-         ) t JOIN users u ON u.id = t.user_id
-         ${after}
-         ORDER BY ${orderBy} DESC, user_id DESC ${limit} ${offset}`,
-        params,
-      ),
-      this.dataSource.query('SELECT count(DISTINCT user_id)::int AS total FROM usage_daily WHERE day BETWEEN $1::date AND $2::date', [
-        from,
-        to,
-      ]),
-    ]);
+    // One statement after the other: a request holds at most one pooled connection.
+    const rows: LeaderboardRow[] = await this.dataSource.query(
+      `SELECT t.*, u.email FROM (
+         SELECT user_id, ${SUMS} FROM usage_daily WHERE day BETWEEN $1::date AND $2::date GROUP BY user_id
+       ) t JOIN users u ON u.id = t.user_id
+       ${after}
+       ORDER BY ${orderBy} DESC, user_id DESC ${limit} ${offset}`,
+      params,
+    );
+    const [counted] = await this.dataSource.query(
+      'SELECT count(DISTINCT user_id)::int AS total FROM usage_daily WHERE day BETWEEN $1::date AND $2::date',
+      [from, to],
+    );
     return { rows, total: counted.total };
   }
 }
