@@ -53,6 +53,15 @@ async function exitsSoon(pid: number): Promise<boolean> {
   return false;
 }
 
+/** The server may already be gone (ESRCH): nothing to stop then. */
+function stopQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    // already stopped
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -145,6 +154,9 @@ describe('the service process', () => {
         expect(await exitsSoon(Number(postgresPid))).toBe(true);
       } finally {
         first.signal('SIGKILL');
+        // pg_ctl runs the server in its own session: a failed run must not leave it behind (SIGINT: fast shutdown).
+        const leftover = clusterDir && (await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => null));
+        if (leftover) stopQuietly(Number(leftover.split('\n')[0]));
         await rm(dataDir, { recursive: true, force: true });
         if (clusterDir && !clusterDir.startsWith(dataDir)) await rm(path.dirname(clusterDir), { recursive: true, force: true });
       }
