@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Paging } from '../common/pagination/pagination.js';
+import { User } from '../users/user.entity.js';
+import { ModelCallReservation } from './model-call-reservation.entity.js';
 import { TODAY } from './usage.sql.js';
 
 export const USAGE_GROUPS = ['day', 'agent_type', 'model', 'session'] as const;
@@ -62,8 +64,8 @@ export class UsageRepository {
     userId: string,
     manager = this.dataSource.manager,
   ): Promise<{ daily_token_limit: number | null; daily_message_limit: number | null } | null> {
-    const [row] = await manager.query('SELECT daily_token_limit, daily_message_limit FROM users WHERE id = $1', [userId]);
-    return row ?? null;
+    const user = await manager.findOne(User, { select: { dailyTokenLimit: true, dailyMessageLimit: true }, where: { id: userId } });
+    return user && { daily_token_limit: user.dailyTokenLimit, daily_message_limit: user.dailyMessageLimit };
   }
 
   /**
@@ -85,19 +87,25 @@ export class UsageRepository {
 
   /** Reserves `tokens` for a model call until the reply is stored, or until `ttlMs` passes if it never is. */
   async reserve(manager: EntityManager, userId: string, tokens: number, ttlMs: number): Promise<string> {
-    const [row] = await manager.query(
-      `INSERT INTO model_call_reservations (user_id, tokens, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond') RETURNING id`,
-      [userId, tokens, ttlMs],
-    );
-    return row.id;
+    const { raw } = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(ModelCallReservation)
+      // The database's clock, like the expires_at > now() that counts the reservation.
+      .values({ userId, tokens, expiresAt: () => `now() + interval '${Math.trunc(ttlMs)} milliseconds'` })
+      .returning('id')
+      .execute();
+    return (raw as { id: string }[])[0].id;
   }
 
   /** Ends a reservation (and any of the user's that expired, left by a crashed instance). */
   async release(manager: EntityManager, userId: string, reservationId: string): Promise<void> {
-    await manager.query('DELETE FROM model_call_reservations WHERE user_id = $1 AND (id = $2 OR expires_at <= now())', [
-      userId,
-      reservationId,
-    ]);
+    await manager
+      .createQueryBuilder()
+      .delete()
+      .from(ModelCallReservation)
+      .where('user_id = :userId AND (id = :reservationId OR expires_at <= now())', { userId, reservationId })
+      .execute();
   }
 
   async report(

@@ -50,12 +50,8 @@ export class RefreshTokensService {
 
   /** Logout: revokes the family of a token that belongs to this user; unknown tokens are ignored. */
   async revokeFamily(presented: string, userId: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE refresh_tokens SET revoked_at = now()
-        WHERE revoked_at IS NULL
-          AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)`,
-      [digest(presented), userId],
-    );
+    const token = await this.tokens.findOne({ select: { familyId: true }, where: { tokenHash: digest(presented), userId } });
+    if (token) await this.tokens.update({ userId, familyId: token.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
   private async issue(manager: EntityManager, userId: string, familyId: string): Promise<string> {
