@@ -18,7 +18,7 @@ describe('search at depth', () => {
     // Long messages, as in the report that found 28 s pages: ts_headline's cost grows with the text.
     await db.query(
       `INSERT INTO chat_messages (session_id, user_id, seq, role, agent_type, content)
-       SELECT $1, $2, g, 'user', 'primary', repeat('the nightly import failed again because the feed changed ', 150) || g
+       SELECT $1, $2, g, 'user', 'primary', repeat('the nightly import failed again because the feed changed ', 80) || g
          FROM generate_series(1, $3::int) g`,
       [session.body.id, user.id, MESSAGES],
     );

@@ -167,7 +167,7 @@ export class EnvironmentVariables {
   @Max(100 * 1024 * 1024)
   BODY_LIMIT = 1_048_576;
 
-  // Shape limits of a parsed body, checked before any transformation (see common/validation/input-shape.ts).
+  // Shape limits of a JSON body, measured on its text before it is parsed (see common/validation/json-shape.ts).
   @toInt()
   @IsInt()
   @Min(2)

@@ -11,6 +11,21 @@ function problemsOf(raw: Record<string, string>): string[] {
 }
 
 describe('validateEnv', () => {
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['2', 2],
+    ['10.0.0.0/8, 192.0.2.7 ,::1, fd00::/8, loopback', ['10.0.0.0/8', '192.0.2.7', '::1', 'fd00::/8', 'loopback']],
+  ])('reads TRUST_PROXY=%s as %j', (raw, expected) => {
+    expect(validateEnv({ TRUST_PROXY: raw }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it('refuses TRUST_PROXY=true and addresses that are not IPs or CIDRs', () => {
+    for (const raw of ['true', 'TRUE', '10.0.0.0/8,proxy.internal', '192.0.2.0/40']) {
+      expect(problemsOf({ TRUST_PROXY: raw })).toEqual([expect.stringMatching(/^TRUST_PROXY must be false.*`true` is refused/)]);
+    }
+  });
+
   it('applies defaults and parses typed values', () => {
     const env = validateEnv({
       DATABASE_URL: 'postgres://app@db:5432/chat',
