@@ -92,7 +92,9 @@ describe('chat token quota under concurrency (reserve, then settle)', () => {
   let instances: (TestApp & { url: string })[];
 
   beforeAll(async () => {
-    const settings = { DEFAULT_DAILY_TOKEN_LIMIT: '20', CHAT_MAX_CONCURRENT_PER_USER: '30', LLM_MAX_OUTPUT_TOKENS: '8' };
+    // Generous waits: on a loaded machine the 30 turns queue behind one user's quota lock.
+    const waits = { PER_USER_QUEUE_MS: '20000', DATABASE_LOCK_TIMEOUT_MS: '20000' };
+    const settings = { ...waits, DEFAULT_DAILY_TOKEN_LIMIT: '20', CHAT_MAX_CONCURRENT_PER_USER: '30', LLM_MAX_OUTPUT_TOKENS: '8' };
     instances = [await startTestApp(settings), await startTestApp(settings)];
   });
   afterAll(async () => {
@@ -115,5 +117,40 @@ describe('chat token quota under concurrency (reserve, then settle)', () => {
     expect(await reservationsOf(db, user.id)).toBe(0);
     const replies = turns.filter((r) => r.status === 201).map((r) => r.body.usage.completion_tokens as number);
     expect(Math.max(...replies)).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('chat token quota when the provider counts more prompt tokens than four characters each', () => {
+  const fake = new FakeLlmServer();
+  const db = testPool();
+  let t: TestApp & { url: string };
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      LLM_PROVIDER: 'openai',
+      LLM_BASE_URL: await fake.start(),
+      LLM_MODEL: 'fake-model',
+      DEFAULT_DAILY_TOKEN_LIMIT: '60',
+      LLM_MAX_OUTPUT_TOKENS: '5',
+      PER_USER_QUEUE_MS: '20000',
+      DATABASE_LOCK_TIMEOUT_MS: '20000',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.stop();
+    await db.end();
+  });
+
+  it('reserves an upper bound of the prompt, so real counts (CJK text) cannot overshoot the limit', async () => {
+    // 8 characters, 24 UTF-8 bytes: the chars/4 estimate says 2 tokens, the provider reports 30.
+    fake.script = { kind: 'stream', chunks: ['はい'], delayMs: 300, usage: { prompt_tokens: 30, completion_tokens: 5 } };
+    const user = await registerUser(t);
+    const turns = await Promise.all(
+      range(5).map(() => call(t.url, 'POST', `${API}/chat`, user.accessToken, { message: '日本語のテキスト' })),
+    );
+    expect(turns.filter((r) => r.status === 201).length).toBeGreaterThanOrEqual(1);
+    const quota = (await call(t.url, 'GET', `${API}/usage/quota`, user.accessToken)).body;
+    expect(quota.tokens_used_today).toBeLessThanOrEqual(60);
   });
 });

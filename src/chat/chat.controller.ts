@@ -95,8 +95,14 @@ export class ChatController {
         void reply.status(201).send({ ...started, assistant_message: answer.assistant_message, usage: answer.usage });
       return;
     }
-    const stream = new SseStream(reply, this.config.get('CHAT_HEARTBEAT_MS', { infer: true }));
-    stream.send('session', started);
+    let stream: SseStream;
+    try {
+      stream = new SseStream(reply, this.config.get('CHAT_HEARTBEAT_MS', { infer: true }));
+      stream.send('session', started);
+    } catch (error) {
+      await this.chat.abandon(user, turn);
+      throw error;
+    }
     try {
       const answer = await this.chat.reply(user, turn, stream.clientGone, (content) => stream.send('delta', { content }));
       if (answer) stream.send('done', { assistant_message: answer.assistant_message, usage: answer.usage });

@@ -15,6 +15,7 @@ import {
   estimatePromptTokens,
   estimateTokens,
   LlmProvider,
+  promptTokensUpperBound,
   UpstreamError,
   type LlmMessage,
   type LlmUsage,
@@ -75,7 +76,7 @@ export class ChatService {
       const sessionId = dto.session_id ?? created!.id;
       const userMessage = await this.messages.appendIn(tx, user, sessionId, { role: 'user', content: dto.message });
       const context = await this.context(tx, user, sessionId, userMessage.agent_type);
-      const reservation = await this.quota.reserveModelCall(tx, user.id, budget, estimatePromptTokens(context));
+      const reservation = await this.quota.reserveModelCall(tx, user.id, budget, promptTokensUpperBound(context));
       return {
         session_id: sessionId,
         evicted_session_ids: created?.evicted_session_ids ?? [],
@@ -103,7 +104,7 @@ export class ChatService {
           : null;
       return stored;
     } finally {
-      if (!stored) await this.release(user, turn);
+      if (!stored) await this.abandon(user, turn);
     }
   }
 
@@ -162,7 +163,8 @@ export class ChatService {
     };
   }
 
-  private async release(user: AuthUser, turn: ChatTurn): Promise<void> {
+  /** Releases a turn that will store no reply (the model failed, or the reply could not even start). */
+  async abandon(user: AuthUser, turn: ChatTurn): Promise<void> {
     await this.quota
       .releaseModelCall(this.dataSource.manager, user.id, turn.reservationId)
       .catch((error: unknown) => this.logger.warn(`could not release a model call reservation (it expires by itself): ${String(error)}`));

@@ -30,6 +30,8 @@ export class SseStream {
       clearInterval(this.heartbeat);
       if (!this.raw.writableFinished) this.disconnect.abort();
     });
+    // Gone before the stream began (while the turn was being stored): 'close' has fired already.
+    if (clientAlreadyGone(reply)) this.disconnect.abort();
   }
 
   send(event: string, data: unknown): void {
@@ -48,5 +50,11 @@ export function clientDisconnect(reply: FastifyReply): AbortSignal {
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
+  if (clientAlreadyGone(reply)) controller.abort();
   return controller.signal;
+}
+
+/** The connection closed before we started answering (the request stream itself ends once its body is read). */
+function clientAlreadyGone(reply: FastifyReply): boolean {
+  return reply.raw.destroyed || reply.raw.socket?.destroyed === true;
 }

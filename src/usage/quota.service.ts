@@ -23,7 +23,7 @@ export interface ModelCallReservation {
 /**
  * Daily quotas: DEFAULT_DAILY_*_LIMIT, overridden per user by an admin. The check runs in the transaction
  * that stores the messages, under a per-user lock, so concurrent requests cannot overshoot the limit.
- * Model calls reserve their worst case (prompt estimate plus the output tokens granted) under the same
+ * Model calls reserve their worst case (a prompt upper bound plus the output tokens granted) under the same
  * lock and settle to the real count when the reply is stored, so concurrent turns cannot overshoot either.
  */
 @Injectable()
@@ -33,14 +33,10 @@ export class QuotaService {
     private readonly config: ConfigService<EnvironmentVariables, true>,
   ) {}
 
-  /** With defaults set, every user message goes through reserve(); otherwise only for users with their own limits. */
+  /** With defaults set, every user message takes the quota path; otherwise the append steps aside for users with limits. */
   defaultsInForce(): boolean {
     const { tokens, messages } = this.limits(null);
     return tokens !== null || messages !== null;
-  }
-
-  async appliesTo(userId: string, manager?: EntityManager): Promise<boolean> {
-    return this.defaultsInForce() || this.hasLimits(await this.usage.ownLimits(userId, manager));
   }
 
   /** Inside the caller's transaction: locks the user's quota and refuses (429) when there is no room today. */
@@ -58,8 +54,9 @@ export class QuotaService {
   async admitModelCall(manager: EntityManager, userId: string): Promise<TokenBudget> {
     const limits = this.limits(await this.usage.lockQuota(manager, userId));
     const spending = await this.usage.usedToday(userId, manager);
-    if (spending.calls_in_flight >= this.config.get('CHAT_MAX_CONCURRENT_PER_USER', { infer: true })) throw modelCallsInFlight();
+    // The quota first: over it, waiting for a call in flight would not help.
     this.assertRoom(limits, spending, 1);
+    if (spending.calls_in_flight >= this.config.get('CHAT_MAX_CONCURRENT_PER_USER', { infer: true })) throw modelCallsInFlight();
     return { remaining: limits.tokens === null ? null : limits.tokens - spending.tokens - spending.tokens_reserved };
   }
 
@@ -104,9 +101,5 @@ export class QuotaService {
       tokens: own?.daily_token_limit ?? this.config.get('DEFAULT_DAILY_TOKEN_LIMIT', { infer: true }) ?? null,
       messages: own?.daily_message_limit ?? this.config.get('DEFAULT_DAILY_MESSAGE_LIMIT', { infer: true }) ?? null,
     };
-  }
-
-  private hasLimits(own: { daily_token_limit: number | null; daily_message_limit: number | null } | null): boolean {
-    return own !== null && (own.daily_token_limit !== null || own.daily_message_limit !== null);
   }
 }

@@ -47,3 +47,15 @@ export function estimateTokens(text: string): number {
 export function estimatePromptTokens(messages: LlmMessage[]): number {
   return estimateTokens(messages.map((message) => message.content).join('\n'));
 }
+
+/** Per-message framing tokens in chat formats (role markers, separators), with room to spare. */
+const TOKENS_PER_MESSAGE = 4;
+
+/**
+ * An upper bound of the prompt's tokens, for reserving quota before a call: a byte-level tokenizer never
+ * makes more tokens than the text has UTF-8 bytes, whatever the script (the chars/4 estimate can be four
+ * times too low for CJK text), plus the framing of each message.
+ */
+export function promptTokensUpperBound(messages: LlmMessage[]): number {
+  return messages.reduce((sum, message) => sum + Buffer.byteLength(message.content, 'utf8') + TOKENS_PER_MESSAGE, TOKENS_PER_MESSAGE);
+}

@@ -15,7 +15,7 @@ function document(): OpenAPIObject {
         },
         get: { security: [{ bearer: [] }], responses: { '200': { description: 'OK.' }, '429': { description: 'Slow down.' } } },
       },
-      '/health/live': { get: { responses: { '200': { description: 'OK.' } } } },
+      '/health/live': { get: { 'x-public': true, responses: { '200': { description: 'OK.' } } } },
     },
     components: {
       schemas: {
@@ -41,14 +41,15 @@ describe('addServiceWideResponses', () => {
     expect(doc.paths['/things'].get?.security).toEqual([{ bearer: [] }]);
   });
 
-  it('documents parser errors only where a body is taken, and 503 wherever the database is used', () => {
+  it('documents parser errors only where a body is taken, 503 wherever the database is used, 429 behind auth', () => {
     const doc = document();
     addServiceWideResponses(doc);
     const post = doc.paths['/things'].post!.responses;
     const get = doc.paths['/things'].get!.responses;
-    expect(Object.keys(post).sort()).toEqual(['201', '400', '413', '415', '431', '503']);
-    expect(Object.keys(get).sort()).toEqual(['200', '429', '431', '503']);
-    expect(Object.keys(doc.paths['/health/live'].get!.responses).sort()).toEqual(['200', '431']);
+    expect(Object.keys(post).sort()).toEqual(['201', '400', '413', '414', '415', '431', '503']);
+    expect(Object.keys(get).sort()).toEqual(['200', '414', '429', '431', '503']);
+    expect(get['429']).toMatchObject({ content: { 'application/problem+json': { examples: { rate_limited: expect.anything() } } } });
+    expect(Object.keys(doc.paths['/health/live'].get!.responses).sort()).toEqual(['200', '414', '431']);
     expect(post['400']).toMatchObject({ content: { 'application/problem+json': { examples: { invalid_json: expect.anything() } } } });
   });
 

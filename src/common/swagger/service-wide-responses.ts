@@ -17,6 +17,11 @@ const HEADERS_BY_STATUS: Record<string, (keyof typeof HEADERS)[]> = {
   '503': ['Retry-After'],
 };
 const INVALID_JSON: ProblemExample = { status: 400, code: 'invalid_json', detail: 'The request body is not valid JSON.' };
+const IN_FLIGHT: ProblemExample = {
+  status: 429,
+  code: 'rate_limited',
+  detail: 'Too many of your requests are running at once; retry after the ones in flight finish (see Retry-After).',
+};
 /** Answered from Node's client-error hook before the app sees a request: problem+json, but no X-Request-Id. */
 const HEADERS_TOO_LARGE: ResponseObject = {
   description: 'The request headers are larger than the server accepts (16 KiB by default): `header_too_large`.',
@@ -37,7 +42,9 @@ export function addServiceWideResponses(document: OpenAPIObject): void {
     for (const method of METHODS) {
       const operation = item[method];
       if (!operation) continue;
-      markPublic(operation);
+      // Every authenticated route is behind the per-user in-flight limit (and transactions behind lock_timeout).
+      if (!markPublic(operation)) addProblem(operation, IN_FLIGHT);
+      addProblem(operation, { status: 414, ...PROBLEM_DEFAULTS[414] });
       if (operation.requestBody) addBodyProblems(operation);
       if (!WITHOUT_DATABASE.has(path)) addProblem(operation, { status: 503, ...PROBLEM_DEFAULTS[503] });
       for (const [status, response] of Object.entries(operation.responses)) addHeaders(status, response as ResponseObject);
@@ -47,10 +54,12 @@ export function addServiceWideResponses(document: OpenAPIObject): void {
   }
 }
 
-function markPublic(operation: OperationObject & { [PUBLIC_EXTENSION]?: boolean }): void {
-  if (!operation[PUBLIC_EXTENSION]) return;
+/** Marks a public route `security: []`; true when it is public. */
+function markPublic(operation: OperationObject & { [PUBLIC_EXTENSION]?: boolean }): boolean {
+  if (!operation[PUBLIC_EXTENSION]) return false;
   operation.security = [];
   delete operation[PUBLIC_EXTENSION];
+  return true;
 }
 
 function addBodyProblems(operation: OperationObject): void {

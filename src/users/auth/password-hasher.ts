@@ -45,8 +45,7 @@ export class PasswordHasher {
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_LENGTH);
-    const key = await this.derive(password, salt, CURRENT);
-    return ['scrypt', CURRENT.N, CURRENT.r, CURRENT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+    return encode(salt, await this.derive(password, salt, CURRENT));
   }
 
   async verify(password: string, encoded: string): Promise<boolean> {
@@ -57,9 +56,15 @@ export class PasswordHasher {
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
 
-  /** Spends the same time as a real verification, so an unknown email cannot be told apart by timing. */
+  /**
+   * Spends the same time as a real verification, so an unknown email cannot be told apart by timing. The
+   * dummy hash is made once, outside the slots (a burst must not leave it failed), and forgotten if it fails.
+   */
   async verifyNothing(password: string): Promise<false> {
-    this.dummyHash ??= this.hash(randomBytes(16).toString('hex'));
+    this.dummyHash ??= dummyHash().catch((error: unknown) => {
+      this.dummyHash = undefined;
+      throw error;
+    });
     await this.verify(password, await this.dummyHash);
     return false;
   }
@@ -71,6 +76,16 @@ export class PasswordHasher {
       throw error instanceof GateTimeoutError ? problem(HASHING_BUSY, { headers: { 'Retry-After': '2' } }) : error;
     }
   }
+}
+
+async function dummyHash(): Promise<string> {
+  const salt = randomBytes(SALT_LENGTH);
+  const key = await derive(randomBytes(16).toString('hex'), salt, CURRENT);
+  return encode(salt, key);
+}
+
+function encode(salt: Buffer, key: Buffer): string {
+  return ['scrypt', CURRENT.N, CURRENT.r, CURRENT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 function derive(password: string, salt: Buffer, { N, r, p }: ScryptParams): Promise<Buffer> {
