@@ -116,7 +116,7 @@ describe('messages under concurrency (two app instances, one database)', () => {
         rows: messagesScan?.['Actual Rows'],
       }).toEqual({
         order,
-        root: 'Limit',
+        root: 'Nested Loop',
         scan: 'Index Scan',
         index: 'chat_messages_session_seq_key',
         rows: 51,

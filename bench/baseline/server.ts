@@ -12,7 +12,8 @@ import type * as MessagesSql from '../../src/messages/messages.sql.js';
 import type * as MessageRowModule from '../../src/messages/message-row.js';
 import { importDist } from '../lib/paths.js';
 
-const { APPEND_SQL, appendParams, historyPageQuery } = await importDist<typeof MessagesSql>('src/messages/messages.sql.js');
+const { APPEND_SQL, appendParams, historyPageQuery, historyPageRows } =
+  await importDist<typeof MessagesSql>('src/messages/messages.sql.js');
 const { toMessageResponse } = await importDist<typeof MessageRowModule>('src/messages/message-row.js');
 type MessageRow = MessageRowModule.MessageRow;
 
@@ -39,14 +40,6 @@ const pool = new pg.Pool({
   idle_in_transaction_session_timeout: 60_000,
   application_name: 'bench-baseline',
 });
-
-async function sessionState(userId: string, sessionId: string): Promise<{ is_active: boolean; message_count: number } | null> {
-  const { rows } = await pool.query(
-    'SELECT is_active, message_count FROM chat_sessions WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL',
-    [sessionId, userId],
-  );
-  return rows[0] ?? null;
-}
 
 const problem = (status: number, code: string) => ({ type: 'about:blank', status, code });
 
@@ -106,17 +99,17 @@ app.get<{ Params: { id: string }; Querystring: { order?: string; page_size?: str
     }
     const paging = { mode: 'page' as const, size, page: 1, offset: 0 };
     const { sql, params } = historyPageQuery(userId, sessionId, undefined, order, paging);
-    // As the service does: the ownership check, then the page, on one connection at a time.
-    const session = await sessionState(userId, sessionId);
-    if (!session) return reply.code(404).send(problem(404, 'session_not_found'));
-    const { rows } = await pool.query<MessageRow>(sql, params);
+    // As the service does: the ownership check, the count and the page in one statement.
+    const page = historyPageRows((await pool.query<MessageRow & { session_message_count: number }>(sql, params)).rows);
+    if (!page) return reply.code(404).send(problem(404, 'session_not_found'));
+    const { rows } = page;
     const hasMore = rows.length > size;
     const pageRows = hasMore ? rows.slice(0, size) : rows;
     const last = pageRows.at(-1);
     const scope = JSON.stringify(['messages', sessionId, order, null]);
     return {
       data: pageRows.map(toMessageResponse),
-      total: session.message_count,
+      total: page.messageCount,
       page: 1,
       page_size: size,
       has_more: hasMore,

@@ -8,6 +8,7 @@ import {
   APPEND_SQL,
   appendParams,
   historyPageQuery,
+  historyPageRows,
   MESSAGE_COLUMNS,
   OF_OWNED_SESSION,
   type AppendOptions,
@@ -70,9 +71,9 @@ export class MessagesRepository {
     role: MessageRole | undefined,
     order: 'asc' | 'desc',
     paging: Paging<[number]>,
-  ): Promise<MessageRow[]> {
+  ): Promise<{ messageCount: number; rows: MessageRow[] } | null> {
     const { sql, params } = historyPageQuery(userId, sessionId, role, order, paging);
-    return this.dataSource.query(sql, params);
+    return historyPageRows(await this.dataSource.query(sql, params));
   }
 
   countByRole(userId: string, sessionId: string, role: MessageRole): Promise<number> {

@@ -48,12 +48,11 @@ export class MessagesService {
     const order = query.order ?? 'asc';
     const scope = JSON.stringify(['messages', sessionId, order, query.role ?? null]);
     const paging = this.pagination.resolve(query, HISTORY_PAGE, scope, isSeqKey);
-    // One statement after the other: a request holds at most one pooled connection.
-    const session = await this.sessions.state(user.id, sessionId);
-    if (!session) throw sessionNotFound();
-    const rows = await this.messages.page(user.id, sessionId, query.role, order, paging);
-    const total = query.role ? await this.messages.countByRole(user.id, sessionId, query.role) : session.message_count;
-    return this.pagination.envelope(rows, paging, total, scope, (row): [number] => [row.seq], toMessageResponse);
+    // The ownership check, the session's count and the page in one statement.
+    const page = await this.messages.page(user.id, sessionId, query.role, order, paging);
+    if (!page) throw sessionNotFound();
+    const total = query.role ? await this.messages.countByRole(user.id, sessionId, query.role) : page.messageCount;
+    return this.pagination.envelope(page.rows, paging, total, scope, (row): [number] => [row.seq], toMessageResponse);
   }
 
   /** The latest messages of a session the caller owns, oldest first (for GET /sessions/{id}). */

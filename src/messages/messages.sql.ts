@@ -1,6 +1,7 @@
 import type { Paging } from '../common/pagination/pagination.js';
 import { usageUpsertCte } from '../usage/usage.sql.js';
 import type { MessageRole } from './message.entity.js';
+import type { MessageRow } from './message-row.js';
 
 /**
  * The hot-path SQL of the messages module, free of framework imports so the benchmark's raw baseline
@@ -101,8 +102,11 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
 export const OF_OWNED_SESSION = 'session_id = $1 AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = $1 AND s.user_id = $2)';
 
 /**
- * One page of a session's history: keyset on the (session_id, seq) unique index in cursor mode, so a page
- * at any depth is an index range scan of page_size + 1 rows; offset only in page mode.
+ * One page of a session's history and the session's message count, in ONE statement (one round trip on one
+ * connection): no row means no such session of this user; a single row with a null `id` is an empty page.
+ * The page is a LATERAL keyset on the (session_id, seq) unique index in cursor mode, so a page at any depth
+ * is an index range scan of page_size + 1 rows; offset only in page mode. Ownership is the session row's
+ * user_id (see OF_OWNED_SESSION for why it is not repeated on the messages).
  */
 export function historyPageQuery(
   userId: string,
@@ -112,13 +116,27 @@ export function historyPageQuery(
   paging: Paging<[number]>,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [sessionId, userId];
-  const where = [OF_OWNED_SESSION];
-  if (role) where.push(`role = $${params.push(role)}`);
-  if (paging.mode === 'cursor') where.push(`seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
+  const where = ['m.session_id = s.id'];
+  if (role) where.push(`m.role = $${params.push(role)}`);
+  if (paging.mode === 'cursor') where.push(`m.seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;
   const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
   return {
-    sql: `SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE ${where.join(' AND ')} ORDER BY seq ${order} ${limit} ${offset}`,
+    sql: `SELECT s.message_count AS session_message_count, page.*
+            FROM chat_sessions s
+            LEFT JOIN LATERAL (
+              SELECT ${MESSAGE_COLUMNS} FROM chat_messages m WHERE ${where.join(' AND ')} ORDER BY m.seq ${order} ${limit} ${offset}
+            ) page ON true
+           WHERE s.id = $1 AND s.user_id = $2 AND s.deleted_at IS NULL`,
     params,
   };
+}
+
+/** The rows of historyPageQuery: null when there is no such session, else its message count and the page. */
+export function historyPageRows(
+  rows: (MessageRow & { session_message_count: number })[],
+): { messageCount: number; rows: MessageRow[] } | null {
+  if (rows.length === 0) return null;
+  const page = rows.filter((row) => row.id !== null).map(({ session_message_count: _, ...row }) => row);
+  return { messageCount: rows[0].session_message_count, rows: page };
 }
