@@ -2,7 +2,7 @@ import request from 'supertest';
 import { API, expectProblem, registerUser, type TestUser } from './support/factories.js';
 import { FakeLlmServer } from './support/fake-llm.js';
 import { call } from './support/http.js';
-import { startTestApp, testPool, type TestApp } from './support/test-app.js';
+import { appWithFakeLlm, startTestApp, testPool, type TestApp } from './support/test-app.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const reservationsOf = async (db: ReturnType<typeof testPool>, userId: string) =>
@@ -121,30 +121,18 @@ describe('chat token quota under concurrency (reserve, then settle)', () => {
 });
 
 describe('chat token quota when the provider counts more prompt tokens than four characters each', () => {
-  const fake = new FakeLlmServer();
-  const db = testPool();
-  let t: TestApp & { url: string };
-
-  beforeAll(async () => {
-    t = await startTestApp({
-      LLM_PROVIDER: 'openai',
-      LLM_BASE_URL: await fake.start(),
-      LLM_MODEL: 'fake-model',
-      DEFAULT_DAILY_TOKEN_LIMIT: '60',
-      LLM_MAX_OUTPUT_TOKENS: '5',
-      PER_USER_QUEUE_MS: '20000',
-      DATABASE_LOCK_TIMEOUT_MS: '20000',
-    });
-  });
-  afterAll(async () => {
-    await t.close();
-    await fake.stop();
-    await db.end();
-  });
+  const settings = {
+    DEFAULT_DAILY_TOKEN_LIMIT: '60',
+    LLM_MAX_OUTPUT_TOKENS: '5',
+    PER_USER_QUEUE_MS: '20000',
+    DATABASE_LOCK_TIMEOUT_MS: '20000',
+  };
+  const { fake, app } = appWithFakeLlm(settings);
 
   it('reserves an upper bound of the prompt, so real counts (CJK text) cannot overshoot the limit', async () => {
     // 8 characters, 24 UTF-8 bytes: the chars/4 estimate says 2 tokens, the provider reports 30.
     fake.script = { kind: 'stream', chunks: ['はい'], delayMs: 300, usage: { prompt_tokens: 30, completion_tokens: 5 } };
+    const t = app();
     const user = await registerUser(t);
     const turns = await Promise.all(
       range(5).map(() => call(t.url, 'POST', `${API}/chat`, user.accessToken, { message: '日本語のテキスト' })),

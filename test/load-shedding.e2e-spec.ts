@@ -1,7 +1,6 @@
 import { API, registerUser, type TestUser } from './support/factories.js';
-import { FakeLlmServer } from './support/fake-llm.js';
 import { call } from './support/http.js';
-import { startTestApp, testPool, type TestApp } from './support/test-app.js';
+import { appWithFakeLlm, startTestApp, testPool, type TestApp } from './support/test-app.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -63,25 +62,14 @@ describe('one pooled connection per request', () => {
 });
 
 describe('fair shares per user', () => {
-  const fake = new FakeLlmServer();
+  const { fake, app } = appWithFakeLlm({ PER_USER_CONCURRENCY: '2', PER_USER_QUEUE_MS: '100', DATABASE_LOCK_TIMEOUT_MS: '300' });
   const db = testPool();
   let t: TestApp & { url: string };
 
-  beforeAll(async () => {
-    t = await startTestApp({
-      LLM_PROVIDER: 'openai',
-      LLM_BASE_URL: await fake.start(),
-      LLM_MODEL: 'fake-model',
-      PER_USER_CONCURRENCY: '2',
-      PER_USER_QUEUE_MS: '100',
-      DATABASE_LOCK_TIMEOUT_MS: '300',
-    });
+  beforeAll(() => {
+    t = app();
   });
-  afterAll(async () => {
-    await t.close();
-    await fake.stop();
-    await db.end();
-  });
+  afterAll(() => db.end());
 
   it('queues a user beyond PER_USER_CONCURRENCY briefly, then answers 429 with Retry-After; others are served', async () => {
     fake.script = { kind: 'stream', chunks: ['slow'], delayMs: 1500, usage: { prompt_tokens: 1, completion_tokens: 1 } };

@@ -1,8 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
 import { createApp } from '../../src/app.factory.js';
 import { createRootLogger } from '../../src/common/logging/logger.js';
 import { validateEnv } from '../../src/config/env.js';
+import { FakeLlmServer } from './fake-llm.js';
 import { testDatabaseUrl, testEnv } from './test-env.js';
 
 export interface TestApp {
@@ -29,4 +31,21 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
 /** A direct connection for checking what the API stored (and for setting up states the API cannot). */
 export function testPool(): pg.Pool {
   return new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
+}
+
+/**
+ * For a describe block: a listening test app whose `openai` provider is a fresh fake model server on
+ * 127.0.0.1 (model `fake-model`), started before the block's tests and stopped after them.
+ */
+export function appWithFakeLlm(settings: Record<string, string> = {}): { fake: FakeLlmServer; app: () => TestApp & { url: string } } {
+  const fake = new FakeLlmServer();
+  let app: TestApp & { url: string };
+  beforeAll(async () => {
+    app = await startTestApp({ LLM_PROVIDER: 'openai', LLM_BASE_URL: await fake.start(), LLM_MODEL: 'fake-model', ...settings });
+  });
+  afterAll(async () => {
+    await app.close();
+    await fake.stop();
+  });
+  return { fake, app: () => app };
 }
