@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 
 /** Escapes LIKE wildcards so user input matches literally (PostgreSQL's default escape character is `\`). */
 export function escapeLike(text: string): string {
@@ -13,3 +13,15 @@ export function isPgError(error: unknown, sqlState: string, constraint?: string)
 }
 
 export const UNIQUE_VIOLATION = '23505';
+
+/** Selects `alias.column AS column` for each column: raw rows shaped like the hand-written statements' rows. */
+export function selectColumns(
+  qb: SelectQueryBuilder<ObjectLiteral>,
+  alias: string,
+  columns: readonly string[],
+): SelectQueryBuilder<ObjectLiteral> {
+  const [first, ...rest] = columns;
+  qb.select(`${alias}.${first}`, first);
+  for (const column of rest) qb.addSelect(`${alias}.${column}`, column);
+  return qb;
+}

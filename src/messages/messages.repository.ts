@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Paging } from '../common/pagination/pagination.js';
+import { selectColumns } from '../common/sql.js';
 import { ChatSession } from '../sessions/session.entity.js';
 import type { MessageRow } from './message-row.js';
 import { ChatMessage, type MessageRole } from './message.entity.js';
@@ -91,14 +92,9 @@ export class MessagesRepository {
 
   /** A message of a session the user can see (not soft-deleted). */
   async find(userId: string, id: string): Promise<MessageRow | null> {
-    const query = this.dataSource.manager
-      .createQueryBuilder()
-      .from(ChatMessage, 'm')
+    const query = selectColumns(this.dataSource.manager.createQueryBuilder().from(ChatMessage, 'm'), 'm', MESSAGE_COLUMNS.split(', '))
       .innerJoin(ChatSession, 's', 's.id = m.session_id AND s.deleted_at IS NULL')
       .where('m.id = :id AND m.user_id = :userId', { id, userId });
-    const [first, ...rest] = MESSAGE_COLUMNS.split(', ');
-    query.select(`m.${first}`, first);
-    for (const column of rest) query.addSelect(`m.${column}`, column);
     return (await query.getRawOne<MessageRow>()) ?? null;
   }
 

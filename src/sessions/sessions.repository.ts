@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { keysetPredicate, type Paging } from '../common/pagination/pagination.js';
-import { escapeLike } from '../common/sql.js';
+import { escapeLike, selectColumns } from '../common/sql.js';
 import type { SessionOrderBy } from './dto/session-request.dto.js';
 import type { SessionRow } from './dto/session-response.dto.js';
 import { ChatSession } from './session.entity.js';
@@ -190,7 +190,5 @@ function toColumns(changes: SessionChanges): SessionSet {
 }
 
 function selectSessionColumns(qb: SelectQueryBuilder<ObjectLiteral>): SelectQueryBuilder<ObjectLiteral> {
-  qb.select('s.id', 'id');
-  for (const column of SESSION_COLUMNS.slice(1)) qb.addSelect(`s.${column}`, column);
-  return qb;
+  return selectColumns(qb, 's', SESSION_COLUMNS);
 }
