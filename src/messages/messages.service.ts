@@ -97,7 +97,7 @@ export class MessagesService {
   }
 
   async stats(user: AuthUser, sessionId: string): Promise<SessionStatsDto> {
-    if (!(await this.sessions.state(user.id, sessionId))) throw sessionNotFound();
+    if (!(await this.sessions.exists(user.id, sessionId))) throw sessionNotFound();
     const byRole = await this.messages.statsByRole(user.id, sessionId);
     const sum = (pick: (r: (typeof byRole)[number]) => number) => byRole.reduce((total, r) => total + pick(r), 0);
     const first = byRole.length ? new Date(Math.min(...byRole.map((r) => r.first_at.getTime()))) : null;
