@@ -15,7 +15,8 @@ export interface TokenBudget {
   remaining: number | null;
 }
 
-export interface ModelCallReservation {
+/** A reservation made for a model call: its id, and the output tokens the call may spend. */
+export interface ModelCallGrant {
   id: string;
   maxOutputTokens: number;
 }
@@ -64,7 +65,7 @@ export class QuotaService {
    * Reserves the call's worst case within the budget: the output is capped at LLM_MAX_OUTPUT_TOKENS and at
    * what the budget leaves after the prompt. No room for a single output token is a 429.
    */
-  async reserveModelCall(manager: EntityManager, userId: string, budget: TokenBudget, promptTokens: number): Promise<ModelCallReservation> {
+  async reserveModelCall(manager: EntityManager, userId: string, budget: TokenBudget, promptTokens: number): Promise<ModelCallGrant> {
     const cap = this.config.get('LLM_MAX_OUTPUT_TOKENS', { infer: true });
     const maxOutputTokens = budget.remaining === null ? cap : Math.min(cap, budget.remaining - promptTokens);
     if (maxOutputTokens < 1) throw quotaExceeded(secondsUntilReset(new Date()));
