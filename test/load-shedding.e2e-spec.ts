@@ -89,7 +89,7 @@ describe('fair shares per user', () => {
     const holder = await db.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`session-limit:${user.id}:primary`]);
+      await holder.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [user.id]);
       const started = performance.now();
       const res = await call(t.url, 'POST', `${API}/sessions`, user.accessToken, {});
       expect(res.status).toBe(429);

@@ -180,7 +180,11 @@ describe('the service process', () => {
     const email = `squatter-${Date.now()}@example.com`;
     const db = new pg.Client({ connectionString: testDatabaseUrl() });
     await db.connect();
-    await db.query(`INSERT INTO users (email, password_hash) VALUES ($1, 'scrypt$the$squatter$own$password')`, [email]);
+    await db.query(
+      `WITH squatter AS (INSERT INTO users (email, password_hash) VALUES ($1, 'scrypt$the$squatter$own$password') RETURNING id, email)
+       INSERT INTO user_emails (email, user_id) SELECT email, id FROM squatter`,
+      [email],
+    );
     try {
       const service = new ServiceProcess({
         PORT: String(await freePort()),

@@ -4,7 +4,8 @@ import { ChatSession } from '../sessions/session.entity.js';
 import { ModelCallReservation } from '../usage/model-call-reservation.entity.js';
 import { UsageDay } from '../usage/usage-day.entity.js';
 import { RefreshToken } from '../users/auth/refresh-token.entity.js';
+import { UserEmail } from '../users/user-email.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Listed by hand: an ESM build has no __dirname for glob patterns. */
-export const ENTITIES = [User, RefreshToken, ChatSession, ChatMessage, UsageDay, RateLimitBucket, ModelCallReservation];
+export const ENTITIES = [User, UserEmail, RefreshToken, ChatSession, ChatMessage, UsageDay, RateLimitBucket, ModelCallReservation];

@@ -6,43 +6,43 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
+  PrimaryColumn,
   PrimaryGeneratedColumn,
   Unique,
   UpdateDateColumn,
 } from 'typeorm';
 import { searchVectorExpression } from '../database/search-vector.js';
 import { ChatSession } from '../sessions/session.entity.js';
-import { User } from '../users/user.entity.js';
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
 /** The table as the migrations make it (test/schema.e2e-spec.ts holds the two together). */
 @Entity('chat_messages')
-@Unique('chat_messages_session_seq_key', ['sessionId', 'seq'])
+@Unique('chat_messages_session_seq_key', ['userId', 'sessionId', 'seq'])
 @Index('chat_messages_search_idx', ['searchVector'], { type: 'gin' })
-@Index('chat_messages_user_id_idx', ['userId'])
 @Check('chat_messages_role_check', `role IN ('user', 'assistant', 'system', 'tool')`)
 @Check('chat_messages_tokens_check', 'prompt_tokens >= 0 AND completion_tokens >= 0')
 @Check('chat_messages_seq_check', 'seq > 0')
 @Check('chat_messages_metadata_object_check', `jsonb_typeof(metadata) = 'object'`)
 export class ChatMessage {
-  @PrimaryGeneratedColumn('uuid')
+  /** Leads every key: the table is distributable by user, co-located with its session. */
+  @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'chat_messages_pkey' })
+  userId!: string;
+
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'chat_messages_pkey' })
   id!: string;
 
   @Column({ name: 'session_id', type: 'uuid' })
   sessionId!: string;
 
+  /** (user_id, session_id): the session's own user, so the user needs no foreign key of its own here. */
   @ManyToOne(() => ChatSession, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'chat_messages_session_id_fkey' })
+  @JoinColumn([
+    { name: 'user_id', referencedColumnName: 'userId', foreignKeyConstraintName: 'chat_messages_session_fkey' },
+    { name: 'session_id', referencedColumnName: 'id', foreignKeyConstraintName: 'chat_messages_session_fkey' },
+  ])
   session?: ChatSession;
-
-  @Column({ name: 'user_id', type: 'uuid' })
-  userId!: string;
-
-  @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'chat_messages_user_id_fkey' })
-  user?: User;
 
   @Column({ type: 'integer' })
   seq!: number;

@@ -93,7 +93,7 @@ export class MessagesRepository {
   /** A message of a session the user can see (not soft-deleted). */
   async find(userId: string, id: string): Promise<MessageRow | null> {
     const query = selectColumns(this.dataSource.manager.createQueryBuilder().from(ChatMessage, 'm'), 'm', MESSAGE_COLUMNS.split(', '))
-      .innerJoin(ChatSession, 's', 's.id = m.session_id AND s.deleted_at IS NULL')
+      .innerJoin(ChatSession, 's', 's.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL')
       .where('m.id = :id AND m.user_id = :userId', { id, userId });
     return (await query.getRawOne<MessageRow>()) ?? null;
   }
@@ -164,7 +164,7 @@ export class MessagesRepository {
     if (filters.role) where.push(`m.role = $${params.push(filters.role)}`);
     const matches = `
       FROM chat_messages m
-      JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = $3 AND s.deleted_at IS NULL
+      JOIN chat_sessions s ON s.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL
       CROSS JOIN (SELECT websearch_to_tsquery($1::regconfig, $2) AS query) q
      WHERE ${where.join(' AND ')}`;
     const countParams = [...params];
@@ -184,7 +184,7 @@ export class MessagesRepository {
          FROM (SELECT m.id, q.query, ${rank} AS rank ${matches} ${after}
                 ORDER BY rank DESC, m.id DESC ${limit} ${offset}) page
          JOIN chat_messages m ON m.id = page.id AND m.user_id = $3
-         JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = $3
+         JOIN chat_sessions s ON s.user_id = m.user_id AND s.id = m.session_id
         ORDER BY page.rank DESC, page.id DESC`,
       params,
     );

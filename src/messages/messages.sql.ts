@@ -94,19 +94,19 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
 }
 
 /**
- * "Messages of session $1, which belongs to user $2". Ownership is checked once, on the session row: written
- * as `user_id = $2` on the messages, PostgreSQL would take the two conditions as independent, expect a few
- * hundred rows instead of the whole session, and sort the session instead of walking the (session_id, seq)
- * index.
+ * "Messages of session $1 of user $2": both leading columns of the (user_id, session_id, seq) key, so the
+ * statement reaches one user's rows (one shard) and walks the index in seq order. The composite foreign key
+ * guarantees such rows belong to that user's session; the extended statistics
+ * chat_messages_session_user_stats tell the planner the two conditions are not independent.
  */
-export const OF_OWNED_SESSION = 'session_id = $1 AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = $1 AND s.user_id = $2)';
+export const OF_OWNED_SESSION = 'user_id = $2 AND session_id = $1';
 
 /**
  * One page of a session's history and the session's message count, in ONE statement (one round trip on one
  * connection): no row means no such session of this user; a single row with a null `id` is an empty page.
- * The page is a LATERAL keyset on the (session_id, seq) unique index in cursor mode, so a page at any depth
+ * The page is a LATERAL keyset on the (user_id, session_id, seq) unique index in cursor mode, so a page at any depth
  * is an index range scan of page_size + 1 rows; offset only in page mode. Ownership is the session row's
- * user_id (see OF_OWNED_SESSION for why it is not repeated on the messages).
+ * user_id.
  */
 export function historyPageQuery(
   userId: string,
@@ -116,7 +116,7 @@ export function historyPageQuery(
   paging: Paging<[number]>,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [sessionId, userId];
-  const where = ['m.session_id = s.id'];
+  const where = ['m.user_id = s.user_id', 'm.session_id = s.id'];
   if (role) where.push(`m.role = $${params.push(role)}`);
   if (paging.mode === 'cursor') where.push(`m.seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;

@@ -31,7 +31,7 @@ export class SessionCounters {
   /** Row-locks the session holding this message of the user's. */
   async lockHolding(manager: EntityManager, userId: string, messageId: string): Promise<{ session_id: string; last_seq: number } | null> {
     const [row] = await manager.query(
-      `SELECT s.id AS session_id, s.last_seq FROM chat_sessions s JOIN chat_messages m ON m.session_id = s.id
+      `SELECT s.id AS session_id, s.last_seq FROM chat_sessions s JOIN chat_messages m ON m.user_id = s.user_id AND m.session_id = s.id
         WHERE m.id = $1 AND m.user_id = $2 AND s.user_id = $2 AND s.deleted_at IS NULL
           FOR UPDATE OF s`,
       [messageId, userId],
@@ -47,7 +47,8 @@ export class SessionCounters {
       .set({
         messageCount: () => 'message_count - 1',
         totalTokens: () => 'total_tokens - :tokens',
-        lastMessagePreview: () => '(SELECT left(content, 200) FROM chat_messages WHERE session_id = :sessionId ORDER BY seq DESC LIMIT 1)',
+        lastMessagePreview: () =>
+          '(SELECT left(content, 200) FROM chat_messages WHERE user_id = :userId AND session_id = :sessionId ORDER BY seq DESC LIMIT 1)',
         updatedAt: () => 'now()',
       })
       .where('id = :sessionId AND user_id = :userId', { sessionId, userId, tokens })

@@ -7,7 +7,7 @@ import { SessionsRepository } from './sessions.repository.js';
 
 /**
  * The active-session limit: at most N active sessions per (user, agent type). Callers run inside one
- * transaction: lock() serialises every creation and reactivation for the pair, on any app instance, until
+ * transaction: lock() serialises every creation and reactivation of the user's, on any app instance, until
  * commit; makeRoom() then evicts the oldest (or refuses, under the reject policy) before the caller
  * activates one more.
  */
@@ -22,8 +22,9 @@ export class SessionLimiter {
     return this.config.get('SESSION_LIMITS', { infer: true })[agentType] ?? this.config.get('MAX_SESSIONS_PER_AGENT', { infer: true });
   }
 
-  lock(manager: EntityManager, userId: string, agentType: string): Promise<void> {
-    return this.sessions.lockAgentSlot(manager, userId, agentType);
+  /** Serialises the user's creations and reactivations (every agent type) until commit; see lockOwner. */
+  lock(manager: EntityManager, userId: string): Promise<void> {
+    return this.sessions.lockOwner(manager, userId);
   }
 
   /** Requires lock(). Returns the ids it deactivated, so the response can report each exactly once. */

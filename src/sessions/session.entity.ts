@@ -1,4 +1,15 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { User } from '../users/user.entity.js';
 
 export const DEACTIVATED_REASONS = ['session_limit', 'ended', 'user'] as const;
@@ -16,11 +27,12 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 @Check('chat_sessions_metadata_object_check', `jsonb_typeof(metadata) = 'object'`)
 @Check('chat_sessions_counters_check', 'message_count >= 0 AND total_tokens >= 0')
 export class ChatSession {
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column({ name: 'user_id', type: 'uuid' })
+  /** Leads every key: the table is distributable by user (see KeysCarryTheUser1795306200000). */
+  @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'chat_sessions_pkey' })
   userId!: string;
+
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'chat_sessions_pkey' })
+  id!: string;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'chat_sessions_user_id_fkey' })

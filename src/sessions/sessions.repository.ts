@@ -60,16 +60,20 @@ interface Scope {
  * Every statement on chat_sessions the sessions module runs. Each one is scoped by user_id, so a session of
  * another user is indistinguishable from a missing one. Soft-deleted sessions are invisible unless asked
  * for. Plain reads and writes go through TypeORM's query builder on the ChatSession entity; SQL is written
- * out only where one statement does what the builder cannot say well: the advisory lock and the eviction
+ * out only where one statement does what the builder cannot say well: the owner's row lock and the eviction
  * (an UPDATE … FROM a ranked subquery, so the limit moves in one statement).
  */
 @Injectable()
 export class SessionsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Transaction-level advisory lock on the (user, agent type) pair: held until commit, on every instance. */
-  async lockAgentSlot(manager: EntityManager, userId: string, agentType: string): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`session-limit:${userId}:${agentType}`]);
+  /**
+   * Locks the user's row until commit, on every instance. A row lock lives with the user's data (a database
+   * sharded by user takes it on the user's node, where an advisory lock would be one node's only); NO KEY
+   * UPDATE leaves the foreign-key checks of the user's appends (KEY SHARE) unblocked.
+   */
+  async lockOwner(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [userId]);
   }
 
   countActive(manager: EntityManager, userId: string, agentType: string): Promise<number> {
@@ -85,7 +89,7 @@ export class SessionsRepository {
                 WHERE user_id = $1 AND agent_type = $2 AND is_active AND deleted_at IS NULL
                 ORDER BY last_message_at DESC, id DESC
                OFFSET $3) AS victims
-        WHERE s.id = victims.id
+        WHERE s.user_id = $1 AND s.id = victims.id
         RETURNING s.id`,
       [userId, agentType, keep],
     );

@@ -29,7 +29,7 @@ export class SessionsService {
     const agentType = dto.agent_type ?? 'primary';
     this.assertValid({ agent_type: agentType, title: dto.title });
     const run = async (tx: EntityManager) => {
-      await this.limiter.lock(tx, user.id, agentType);
+      await this.limiter.lock(tx, user.id);
       const evicted = await this.limiter.makeRoom(tx, user.id, agentType);
       const row = await this.sessions.insert(tx, {
         userId: user.id,
@@ -96,11 +96,9 @@ export class SessionsService {
   }
 
   private async activate(user: AuthUser, id: string, changes: SessionChanges, { restoring }: { restoring: boolean }) {
-    // agent_type never changes, so it can be read before locking: the pair lock always comes first.
-    const current = await this.sessions.find(user.id, id, { includeDeleted: restoring });
-    if (!current) throw sessionNotFound();
     return this.dataSource.transaction(async (tx) => {
-      await this.limiter.lock(tx, user.id, current.agent_type);
+      // The owner's lock always comes before the session row's, on every path that takes both.
+      await this.limiter.lock(tx, user.id);
       const locked = await this.sessions.lock(tx, user.id, id);
       if (!locked || (locked.deleted && !restoring)) throw sessionNotFound();
       const alreadyActive = locked.is_active && !locked.deleted;

@@ -53,10 +53,8 @@ export class UsageRepository {
     manager: EntityManager,
     userId: string,
   ): Promise<{ daily_token_limit: number | null; daily_message_limit: number | null } | null> {
-    const [row] = await manager.query(
-      'SELECT pg_advisory_xact_lock(hashtextextended($2, 0)) AS locked, daily_token_limit, daily_message_limit FROM users WHERE id = $1',
-      [userId, `quota:${userId}`],
-    );
+    // The user's row, as the session limit locks it (SessionsRepository.lockOwner): one lock per user.
+    const [row] = await manager.query('SELECT daily_token_limit, daily_message_limit FROM users WHERE id = $1 FOR NO KEY UPDATE', [userId]);
     return row ?? null;
   }
 

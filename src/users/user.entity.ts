@@ -2,7 +2,6 @@ import type { UserRole } from '../common/auth/auth-user.js';
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 @Entity('users')
-@Index('users_email_key', ['email'], { unique: true })
 @Index('users_created_at_idx', ['createdAt', 'id'])
 @Check('users_role_check', `role IN ('user', 'admin')`)
 @Check('users_email_lowercase_check', 'email = lower(email)')
@@ -12,6 +11,7 @@ export class User {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
+  /** Unique through user_emails (a table distributed by user cannot enforce it); kept here for reading. */
   @Column({ type: 'varchar', length: 254 })
   email!: string;
 

@@ -9,11 +9,10 @@ import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/u
 import { toAdminUserResponse, type AdminUserResponseDto } from './dto/user-response.dto.js';
 import { AdminTakeoverRefused, EMAIL_TAKEN, LAST_ADMIN, userNotFound } from './user.errors.js';
 import type { UserRole } from '../common/auth/auth-user.js';
+import { UserEmail } from './user-email.entity.js';
 import { User } from './user.entity.js';
 
 type UserKey = [string, string];
-/** Serialises every change that can take the admin role away (see keepAnAdmin). */
-const ADMIN_ROLE_LOCK = 'users:admin-role';
 
 const isUserKey = (key: unknown): key is UserKey => Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string');
 
@@ -28,17 +27,25 @@ export class UsersService {
   async create(email: string, password: string, displayName: string | null, role: UserRole = 'user'): Promise<User> {
     const user = this.users.create({ email, passwordHash: await this.hasher.hash(password), displayName, avatarUrl: null, role });
     try {
-      await this.users.insert(user);
+      await this.users.manager.transaction(async (manager) => {
+        await manager.insert(User, user);
+        await manager.insert(UserEmail, { email, userId: user.id });
+      });
     } catch (error) {
-      if (isPgError(error, UNIQUE_VIOLATION, 'users_email_key')) throw problem(EMAIL_TAKEN);
+      if (isPgError(error, UNIQUE_VIOLATION, 'user_emails_pkey')) throw problem(EMAIL_TAKEN);
       throw error;
     }
     return user;
   }
 
-  /** The one query that reads a password hash. */
-  findByEmailWithPassword(email: string): Promise<User | null> {
-    return this.users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email }).getOne();
+  /**
+   * The one query that reads a password hash. Two single-user statements rather than a join: user_emails
+   * is keyed by email and users by id, which a database distributed by user keeps on different nodes.
+   */
+  async findByEmailWithPassword(email: string): Promise<User | null> {
+    const owner = await this.users.manager.findOne(UserEmail, { select: { userId: true }, where: { email } });
+    if (!owner) return null;
+    return this.users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: owner.userId }).getOne();
   }
 
   findById(id: string): Promise<User | null> {
@@ -89,16 +96,13 @@ export class UsersService {
   }
 
   /**
-   * Refuses (409 last_admin) to take the admin role from `id` if it is the only admin. One lock serialises
-   * every such change, so two admins demoting each other at once cannot both succeed.
+   * Refuses (409 last_admin) to take the admin role from `id` if it is the only admin. Locking every admin's
+   * row (in id order) serialises such changes: of two admins demoting each other at once, the second sees
+   * the first's change when its lock is granted, and is refused.
    */
   private async keepAnAdmin(manager: EntityManager, id: string): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [ADMIN_ROLE_LOCK]);
-    const [row] = (await manager.query(
-      `SELECT (SELECT role FROM users WHERE id = $1) AS role, (SELECT count(*)::int FROM users WHERE role = 'admin') AS admins`,
-      [id],
-    )) as { role: UserRole | null; admins: number }[];
-    if (row.role === 'admin' && row.admins <= 1) throw problem(LAST_ADMIN);
+    const admins = (await manager.query(`SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR NO KEY UPDATE`)) as { id: string }[];
+    if (admins.length <= 1 && admins.some((admin) => admin.id === id)) throw problem(LAST_ADMIN);
   }
 
   /**

@@ -1,16 +1,15 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { User } from '../user.entity.js';
 
 @Entity('refresh_tokens')
-@Index('refresh_tokens_token_hash_key', ['tokenHash'], { unique: true })
-@Index('refresh_tokens_family_id_idx', ['familyId'])
-@Index('refresh_tokens_user_id_idx', ['userId'])
+@Index('refresh_tokens_token_hash_key', ['userId', 'tokenHash'], { unique: true })
+@Index('refresh_tokens_family_id_idx', ['userId', 'familyId'])
 export class RefreshToken {
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column({ name: 'user_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'refresh_tokens_pkey' })
   userId!: string;
+
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'refresh_tokens_pkey' })
+  id!: string;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'refresh_tokens_user_id_fkey' })

@@ -11,7 +11,8 @@ import { RefreshToken } from './refresh-token.entity.js';
 const invalidRefreshToken = () => problem(INVALID_REFRESH_TOKEN, { headers: { 'WWW-Authenticate': 'Bearer' } });
 
 /**
- * Refresh tokens are opaque random strings; only their SHA-256 is stored. Each login starts a family.
+ * A refresh token is `<user id>.<random>`; only its SHA-256 is stored, under the user it names, so every
+ * lookup is one user's (a token whose prefix is not a user id matches nothing). Each login starts a family.
  * A refresh uses the token up and issues its successor in the same family; presenting a used token again
  * means it was copied, so the whole family is revoked and the holder must log in again.
  */
@@ -31,17 +32,19 @@ export class RefreshTokensService {
 
   /** Exchanges a valid token for its successor; returns the owner and the new token. */
   async rotate(presented: string): Promise<{ userId: string; refreshToken: string }> {
+    const owner = ownerOf(presented);
+    if (!owner) throw invalidRefreshToken();
     const outcome = await this.dataSource.transaction(async (manager) => {
       const current = await manager.findOne(RefreshToken, {
-        where: { tokenHash: digest(presented) },
+        where: { userId: owner, tokenHash: digest(presented) },
         lock: { mode: 'pessimistic_write' },
       });
       if (!current || current.revokedAt || current.expiresAt.getTime() <= Date.now()) return null;
       if (current.usedAt) {
-        await manager.update(RefreshToken, { familyId: current.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+        await manager.update(RefreshToken, { userId: owner, familyId: current.familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
         return null;
       }
-      await manager.update(RefreshToken, { id: current.id }, { usedAt: new Date() });
+      await manager.update(RefreshToken, { userId: owner, id: current.id }, { usedAt: new Date() });
       return { userId: current.userId, refreshToken: await this.issue(manager, current.userId, current.familyId) };
     });
     if (!outcome) throw invalidRefreshToken();
@@ -55,11 +58,18 @@ export class RefreshTokensService {
   }
 
   private async issue(manager: EntityManager, userId: string, familyId: string): Promise<string> {
-    const token = randomBytes(32).toString('base64url');
+    const token = `${userId}.${randomBytes(32).toString('base64url')}`;
     const ttlMs = this.config.get('JWT_REFRESH_TTL_SECONDS', { infer: true }) * 1000;
     await manager.insert(RefreshToken, { userId, familyId, tokenHash: digest(token), expiresAt: new Date(Date.now() + ttlMs) });
     return token;
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function ownerOf(token: string): string | null {
+  const userId = token.slice(0, token.indexOf('.'));
+  return UUID.test(userId) ? userId : null;
 }
 
 function digest(token: string): string {
