@@ -36,7 +36,7 @@ describe('auth', () => {
           updated_at: expect.any(String),
         },
         access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
-        refresh_token: expect.stringMatching(/^[\w-]{43}$/),
+        refresh_token: expect.stringMatching(/^[0-9a-f-]{36}\.[\w-]{43}$/),
         token_type: 'Bearer',
         expires_in: 900,
       });
@@ -45,6 +45,7 @@ describe('auth', () => {
       expect(rows[0].password_hash).not.toContain('correct horse battery');
       const tokens = await db.query('SELECT token_hash FROM refresh_tokens WHERE user_id = $1', [res.body.user.id]);
       expect(tokens.rows).toEqual([{ token_hash: expect.not.stringContaining(res.body.refresh_token) }]);
+      expect(res.body.refresh_token.startsWith(`${res.body.user.id}.`)).toBe(true);
     });
 
     it('refuses a second account for the same email in any letter case', async () => {
@@ -134,6 +135,13 @@ describe('auth', () => {
     it('refuses unknown and malformed refresh tokens', async () => {
       expectProblem(await request(t.server).post(`${API}/auth/refresh`).send({ refresh_token: 'nope' }), 401, 'unauthorized');
       expectProblem(await request(t.server).post(`${API}/auth/refresh`).send({}), 400, 'validation_failed');
+    });
+
+    it('refuses a token under another user id: a token is looked up only under the user it names', async () => {
+      const [alice, bob] = [await registerUser(t), await registerUser(t)];
+      const secret = alice.refreshToken.slice(alice.refreshToken.indexOf('.'));
+      expectProblem(await request(t.server).post(`${API}/auth/refresh`).send({ refresh_token: `${bob.id}${secret}` }), 401, 'unauthorized');
+      await request(t.server).post(`${API}/auth/refresh`).send({ refresh_token: alice.refreshToken }).expect(200);
     });
   });
 
