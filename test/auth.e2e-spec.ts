@@ -140,7 +140,13 @@ describe('auth', () => {
     it('refuses a token under another user id: a token is looked up only under the user it names', async () => {
       const [alice, bob] = [await registerUser(t), await registerUser(t)];
       const secret = alice.refreshToken.slice(alice.refreshToken.indexOf('.'));
-      expectProblem(await request(t.server).post(`${API}/auth/refresh`).send({ refresh_token: `${bob.id}${secret}` }), 401, 'unauthorized');
+      expectProblem(
+        await request(t.server)
+          .post(`${API}/auth/refresh`)
+          .send({ refresh_token: `${bob.id}${secret}` }),
+        401,
+        'unauthorized',
+      );
       await request(t.server).post(`${API}/auth/refresh`).send({ refresh_token: alice.refreshToken }).expect(200);
     });
   });

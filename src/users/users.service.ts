@@ -101,6 +101,9 @@ export class UsersService {
    * the first's change when its lock is granted, and is refused.
    */
   private async keepAnAdmin(manager: EntityManager, id: string): Promise<void> {
+    // Only an admin's change reads across users; anyone else's stays on their own row.
+    const [self] = (await manager.query('SELECT role FROM users WHERE id = $1', [id])) as { role: UserRole }[];
+    if (self?.role !== 'admin') return;
     const admins = (await manager.query(`SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR NO KEY UPDATE`)) as { id: string }[];
     if (admins.length <= 1 && admins.some((admin) => admin.id === id)) throw problem(LAST_ADMIN);
   }
