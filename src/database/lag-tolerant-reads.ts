@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** After a replica could not be reached, reads stay on the primary this long before a replica is tried again. */
-export const REPLICA_RETRY_AFTER_MS = 5000;
+const REPLICA_RETRY_AFTER_MS = 5000;
 
 /**
  * The one door to the read replicas (DATABASE_READ_URLS). A read that may be a little behind the latest
