@@ -87,6 +87,12 @@ export class EnvironmentVariables {
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
+  /** Streaming replicas of DATABASE_URL for reads that tolerate lag (see LagTolerantReads); empty: all on the primary. */
+  @toList()
+  @IsString({ each: true })
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { each: true, message: 'DATABASE_READ_URLS must be comma-separated postgres:// URLs' })
+  DATABASE_READ_URLS: string[] = [];
+
   @toInt()
   @IsInt()
   @Min(1)

@@ -66,6 +66,20 @@ describe('validateEnv', () => {
     expect(problems).toEqual(expect.arrayContaining([expect.stringContaining('JWT_SECRET'), expect.stringContaining('DATABASE_URL')]));
   });
 
+  it('reads DATABASE_READ_URLS as postgres URLs of replicas beside DATABASE_URL', () => {
+    const primary = { DATABASE_URL: 'postgres://app@db:5432/chat' };
+    expect(validateEnv({ ...primary, DATABASE_READ_URLS: '' }).DATABASE_READ_URLS).toEqual([]);
+    expect(
+      validateEnv({ ...primary, DATABASE_READ_URLS: 'postgres://app@r1:5432/chat, postgresql://app@r2:5432/chat' }).DATABASE_READ_URLS,
+    ).toEqual(['postgres://app@r1:5432/chat', 'postgresql://app@r2:5432/chat']);
+    expect(problemsOf({ ...primary, DATABASE_READ_URLS: 'postgres://app@r1/chat,mysql://r2/chat' })).toEqual([
+      'DATABASE_READ_URLS must be comma-separated postgres:// URLs',
+    ]);
+    expect(problemsOf({ DATABASE_READ_URLS: 'postgres://app@r1/chat' })).toEqual([
+      expect.stringMatching(/^DATABASE_READ_URLS needs DATABASE_URL/),
+    ]);
+  });
+
   it('rejects limits and prompts for agent types that do not exist', () => {
     const problems = problemsOf({ SESSION_LIMITS: 'planner:2', AGENT_SYSTEM_PROMPTS: '{"planner":"x"}' });
     expect(problems).toEqual([

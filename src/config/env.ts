@@ -47,6 +47,9 @@ function crossFieldProblems(env: EnvironmentVariables, invalid: Set<string>): st
     if (!env.JWT_SECRET) problems.push('JWT_SECRET is required when NODE_ENV=production');
     if (!env.DATABASE_URL) problems.push('DATABASE_URL is required when NODE_ENV=production');
   }
+  if (env.DATABASE_READ_URLS.length > 0 && !env.DATABASE_URL) {
+    problems.push('DATABASE_READ_URLS needs DATABASE_URL: replicas are of a server you run, not of the embedded database');
+  }
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { DataSourceOptions } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import type { Env } from '../config/env.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -24,7 +24,7 @@ function clientWithConnectTimeout(connectTimeoutMs: number): typeof pg.Client {
  * The one description of how to reach the database, used by the app (TypeOrmModule) and by the TypeORM CLI
  * (ormconfig.ts). The schema comes only from migrations: synchronize stays off everywhere.
  */
-export function buildDataSourceOptions(env: DatabaseEnv & { DATABASE_URL: string }): DataSourceOptions {
+export function buildDataSourceOptions(env: DatabaseEnv & { DATABASE_URL: string }): PostgresDataSourceOptions {
   return {
     type: 'postgres',
     url: env.DATABASE_URL,
@@ -49,5 +49,22 @@ export function buildDataSourceOptions(env: DatabaseEnv & { DATABASE_URL: string
       idle_in_transaction_session_timeout: Math.max(env.DATABASE_STATEMENT_TIMEOUT_MS, 60_000),
       application_name: 'chat-history-service',
     },
+  };
+}
+
+/**
+ * The app's replicas (DATABASE_READ_URLS), merged over buildDataSourceOptions: TypeORM then keeps one pool
+ * per server, each of DATABASE_POOL_SIZE with the primary's client settings. `defaultMode: 'master'` keeps
+ * every statement on the primary unless it runs on a query runner opened in 'slave' mode, which only
+ * LagTolerantReads does. The TypeORM CLI never sees replicas.
+ */
+export function readReplicaOptions(
+  primaryUrl: string,
+  readUrls: readonly string[],
+): Pick<PostgresDataSourceOptions, 'url' | 'replication'> {
+  if (readUrls.length === 0) return {};
+  return {
+    url: undefined,
+    replication: { master: { url: primaryUrl }, slaves: readUrls.map((url) => ({ url })), defaultMode: 'master' },
   };
 }

@@ -1,11 +1,14 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
-import { buildDataSourceOptions } from './data-source-options.js';
+import { buildDataSourceOptions, readReplicaOptions } from './data-source-options.js';
+import { LagTolerantReads } from './lag-tolerant-reads.js';
 import { MigrationRunner } from './migration-runner.js';
 import { TransactionSettings } from './transaction-settings.js';
 
+/** Global: every repository may hand a read to LagTolerantReads. */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -21,12 +24,14 @@ import { TransactionSettings } from './transaction-settings.js';
             DATABASE_POOL_QUEUE_MS: config.get('DATABASE_POOL_QUEUE_MS', { infer: true }),
             DATABASE_STATEMENT_TIMEOUT_MS: config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true }),
           }),
+          ...readReplicaOptions(env, config.get('DATABASE_READ_URLS', { infer: true })),
           retryAttempts: 5,
           retryDelay: 2000,
         };
       },
     }),
   ],
-  providers: [MigrationRunner, TransactionSettings],
+  providers: [MigrationRunner, TransactionSettings, LagTolerantReads],
+  exports: [LagTolerantReads],
 })
 export class DatabaseModule {}

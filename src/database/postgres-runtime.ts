@@ -44,11 +44,16 @@ export async function resolveRuntime(baseDir: string, { createUser }: { createUs
   const packaged = await packagedBinaries();
   const clusterDir = path.join(baseDir, 'postgres');
   if (userInfo().uid !== 0) return { binaries: packaged, clusterDir, ids: {} };
-  const ids = (await postgresUserIds()) ?? (createUser ? await createPostgresUser() : null);
+  const ids = await postgresOsUser({ createUser });
   if (!ids) return null;
   if (await canReach(ids, packaged.initdb, baseDir)) return { binaries: packaged, clusterDir, ids };
   const cluster = path.join(RELOCATED_ROOT, 'clusters', createHash('sha256').update(baseDir).digest('hex').slice(0, 16));
   return { binaries: await relocatedBinaries(packaged), clusterDir: path.join(cluster, 'postgres'), ids };
+}
+
+/** The ids of the OS user PostgreSQL runs as when started by root (created when missing and `createUser` is set), or null. */
+export async function postgresOsUser({ createUser }: { createUser: boolean }): Promise<OsIds | null> {
+  return (await postgresUserIds()) ?? (createUser ? await createPostgresUser() : null);
 }
 
 async function packagedBinaries(): Promise<Binaries> {

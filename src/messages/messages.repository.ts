@@ -156,6 +156,7 @@ export class MessagesRepository {
     text: string,
     filters: SearchFilters,
     paging: Paging<SearchKey>,
+    manager = this.dataSource.manager,
   ): Promise<{ rows: SearchRow[]; total: number }> {
     const params: unknown[] = [language, text, userId];
     const where = ['m.user_id = $3', 'm.search_vector @@ q.query'];
@@ -178,7 +179,7 @@ export class MessagesRepository {
     const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
     const escaped = "replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
     // One statement after the other: a request holds at most one pooled connection.
-    const rows: SearchRow[] = await this.dataSource.query(
+    const rows: SearchRow[] = await manager.query(
       `SELECT m.id, m.session_id, s.title AS session_title, m.seq, m.role, m.agent_type, m.created_at, page.rank,
               ts_headline($1::regconfig, ${escaped}, page.query, 'StartSel=<mark>, StopSel=</mark>, MinWords=8, MaxWords=30, MaxFragments=2') AS snippet
          FROM (SELECT m.id, q.query, ${rank} AS rank ${matches} ${after}
@@ -188,7 +189,7 @@ export class MessagesRepository {
         ORDER BY page.rank DESC, page.id DESC`,
       params,
     );
-    const [counted] = await this.dataSource.query(`SELECT count(*)::int AS total ${matches}`, countParams);
+    const [counted] = await manager.query(`SELECT count(*)::int AS total ${matches}`, countParams);
     return { rows, total: counted.total };
   }
 }

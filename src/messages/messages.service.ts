@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import type { AuthUser } from '../common/auth/auth-user.js';
+import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
 import { SessionCounters } from '../sessions/session-counters.js';
@@ -31,6 +32,7 @@ export class MessagesService {
     private readonly dataSource: DataSource,
     private readonly quota: QuotaService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
+    private readonly reads: LagTolerantReads,
   ) {}
 
   async append(user: AuthUser, sessionId: string, dto: CreateMessageDto): Promise<MessageResponseDto> {
@@ -127,7 +129,7 @@ export class MessagesService {
       ]);
     }
     const language = this.config.get('SEARCH_LANGUAGE', { infer: true });
-    const { rows, total } = await this.messages.search(user.id, language, query.q, filters, paging);
+    const { rows, total } = await this.reads.run((manager) => this.messages.search(user.id, language, query.q, filters, paging, manager));
     return this.pagination.envelope(rows, paging, total, scope, (row): SearchKey => [row.rank, row.id], toSearchHit);
   }
 

@@ -158,8 +158,9 @@ export class SessionsRepository {
     filters: SessionFilters,
     order: { by: SessionOrderBy; direction: 'asc' | 'desc' },
     paging: Paging<SessionKey>,
+    manager = this.dataSource.manager,
   ): Promise<{ rows: SessionRow[]; total: number }> {
-    const filtered = this.dataSource
+    const filtered = manager
       .createQueryBuilder()
       .from('chat_sessions', 's')
       .where('s.user_id = :userId AND s.deleted_at IS NULL', { userId });

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import type { AuthUser } from '../common/auth/auth-user.js';
+import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
 import type { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './dto/session-request.dto.js';
@@ -22,6 +23,7 @@ export class SessionsService {
     private readonly pagination: Pagination,
     private readonly dataSource: DataSource,
     private readonly config: ConfigService<EnvironmentVariables, true>,
+    private readonly reads: LagTolerantReads,
   ) {}
 
   /** Creates an active session, evicting the oldest of its agent type if the limit is reached. */
@@ -49,7 +51,7 @@ export class SessionsService {
     const filters = { agentType: query.agent_type, isActive: query.is_active, projectId: query.project_id, search: query.search };
     const scope = JSON.stringify(['sessions', order, filters]);
     const paging = this.pagination.resolve(query, this.pagination.configuredLimits, scope, isSessionKey);
-    const { rows, total } = await this.sessions.list(user.id, filters, order, paging);
+    const { rows, total } = await this.reads.run((manager) => this.sessions.list(user.id, filters, order, paging, manager));
     return this.pagination.envelope(
       rows,
       paging,

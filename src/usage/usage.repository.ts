@@ -111,13 +111,14 @@ export class UsageRepository {
     from: string,
     to: string,
     groupBy: UsageGroup,
+    manager = this.dataSource.manager,
   ): Promise<{ total: UsageTotals; buckets: (UsageTotals & { key: string | null })[] }> {
     const params = [userId, from, to];
     const range = 'WHERE user_id = $1 AND day BETWEEN $2::date AND $3::date';
     const order = groupBy === 'day' ? 'key ASC' : 'total_tokens DESC, messages DESC, key ASC';
     // One statement after the other: a request holds at most one pooled connection.
-    const [total] = await this.dataSource.query(`SELECT ${SUMS} FROM usage_daily ${range}`, params);
-    const buckets = await this.dataSource.query(
+    const [total] = await manager.query(`SELECT ${SUMS} FROM usage_daily ${range}`, params);
+    const buckets = await manager.query(
       `SELECT ${GROUP_KEY[groupBy]} AS key, ${SUMS} FROM usage_daily ${range} GROUP BY 1 ORDER BY ${order}`,
       params,
     );
@@ -127,10 +128,11 @@ export class UsageRepository {
   /** Per agent type, from the user's visible sessions: one query whatever the number of sessions. */
   sessionStats(
     userId: string,
+    manager = this.dataSource.manager,
   ): Promise<
     { agent_type: string; sessions: number; active: number; messages: number; tokens: number; most_recent: Date; oldest: Date }[]
   > {
-    return this.dataSource.query(
+    return manager.query(
       `SELECT agent_type, count(*)::int AS sessions, count(*) FILTER (WHERE is_active)::int AS active,
               sum(message_count)::bigint AS messages, sum(total_tokens)::bigint AS tokens,
               max(last_message_at) AS most_recent, min(created_at) AS oldest
@@ -145,6 +147,7 @@ export class UsageRepository {
     to: string,
     orderBy: LeaderboardOrder,
     paging: Paging<LeaderboardKey>,
+    manager = this.dataSource.manager,
   ): Promise<{ rows: LeaderboardRow[]; total: number }> {
     const params: unknown[] = [from, to];
     const after =
@@ -154,7 +157,7 @@ export class UsageRepository {
     const limit = `LIMIT $${params.push(paging.size + 1)}`;
     const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
     // One statement after the other: a request holds at most one pooled connection.
-    const rows: LeaderboardRow[] = await this.dataSource.query(
+    const rows: LeaderboardRow[] = await manager.query(
       `SELECT t.*, u.email FROM (
          SELECT user_id, ${SUMS} FROM usage_daily WHERE day BETWEEN $1::date AND $2::date GROUP BY user_id
        ) t JOIN users u ON u.id = t.user_id
@@ -162,7 +165,7 @@ export class UsageRepository {
        ORDER BY ${orderBy} DESC, user_id DESC ${limit} ${offset}`,
       params,
     );
-    const [counted] = await this.dataSource.query(
+    const [counted] = await manager.query(
       'SELECT count(DISTINCT user_id)::int AS total FROM usage_daily WHERE day BETWEEN $1::date AND $2::date',
       [from, to],
     );

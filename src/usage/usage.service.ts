@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../common/auth/auth-user.js';
+import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { resolveDateRange } from './date-range.js';
 import type { AdminUsageQueryDto, UsageQueryDto } from './dto/usage-request.dto.js';
@@ -16,15 +17,16 @@ export class UsageService {
   constructor(
     private readonly usage: UsageRepository,
     private readonly pagination: Pagination,
+    private readonly reads: LagTolerantReads,
   ) {}
 
   async report(user: AuthUser, query: UsageQueryDto): Promise<UsageReportDto> {
     const { from, to } = resolveDateRange(query);
-    return this.usage.report(user.id, from, to, query.group_by ?? 'day');
+    return this.reads.run((manager) => this.usage.report(user.id, from, to, query.group_by ?? 'day', manager));
   }
 
   async stats(user: AuthUser): Promise<UsageStatsDto> {
-    const rows = await this.usage.sessionStats(user.id);
+    const rows = await this.reads.run((manager) => this.usage.sessionStats(user.id, manager));
     const sum = (pick: (row: (typeof rows)[number]) => number) => rows.reduce((total, row) => total + pick(row), 0);
     const latest = rows.length ? Math.max(...rows.map((row) => row.most_recent.getTime())) : null;
     const oldest = rows.length ? Math.min(...rows.map((row) => row.oldest.getTime())) : null;
@@ -45,7 +47,7 @@ export class UsageService {
     const orderBy = query.order_by ?? 'total_tokens';
     const scope = JSON.stringify(['admin-usage', from, to, orderBy]);
     const paging = this.pagination.resolve(query, LEADERBOARD_PAGE, scope, isLeaderboardKey);
-    const { rows, total } = await this.usage.leaderboard(from, to, orderBy, paging);
+    const { rows, total } = await this.reads.run((manager) => this.usage.leaderboard(from, to, orderBy, paging, manager));
     return this.pagination.envelope(rows, paging, total, scope, (row): LeaderboardKey => [row[orderBy], row.user_id], toUserUsage);
   }
 }
