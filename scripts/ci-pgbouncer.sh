@@ -61,6 +61,7 @@ logfile = $dir/pgbouncer.log
 log_connections = 0
 log_disconnections = 0
 stats_period = 1
+log_stats = 0
 EOF
 printf '"%s" ""\n' "$PG_USER" >"$dir/userlist.txt"
 run_as=()
