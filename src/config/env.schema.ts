@@ -111,6 +111,14 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
 
+  /**
+   * DATABASE_URL is a transaction pooler (PgBouncer pool_mode=transaction): send no session settings at
+   * connect (it refuses them); statements outside a transaction then take the role's statement_timeout.
+   */
+  @toBool()
+  @IsBoolean()
+  DATABASE_TRANSACTION_POOLING = false;
+
   @toBool()
   @IsBoolean()
   MIGRATIONS_RUN = true;

@@ -5,7 +5,26 @@ import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
 
 type DatabaseEnv = Pick<Env, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_STATEMENT_TIMEOUT_MS'> &
-  Partial<Pick<Env, 'DATABASE_POOL_QUEUE_MS'>>;
+  Partial<Pick<Env, 'DATABASE_POOL_QUEUE_MS' | 'DATABASE_TRANSACTION_POOLING'>>;
+
+/** How long a transaction may sit idle before PostgreSQL ends it: never shorter than a statement may run. */
+export function idleInTransactionTimeoutMs(statementTimeoutMs: number): number {
+  return Math.max(statementTimeoutMs, 60_000);
+}
+
+/**
+ * Session settings sent at connect, when the connection is the app's own. A transaction pooler refuses
+ * them (PgBouncer: "unsupported startup parameter") and hands each transaction whichever server connection
+ * is free, so there every transaction sets its own (TransactionSettings) and statements outside one take
+ * the database role's statement_timeout (README, "Behind PgBouncer"). application_name PgBouncer accepts.
+ */
+function sessionSettings(env: DatabaseEnv): Record<string, number> {
+  if (env.DATABASE_TRANSACTION_POOLING) return {};
+  return {
+    statement_timeout: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: idleInTransactionTimeoutMs(env.DATABASE_STATEMENT_TIMEOUT_MS),
+  };
+}
 
 /**
  * pg-pool has one timeout for two waits: a free pooled connection, and a new connection to the server.
@@ -45,9 +64,8 @@ export function buildDataSourceOptions(env: DatabaseEnv & { DATABASE_URL: string
       // but fail fast (503) when a new connection cannot be made within DATABASE_CONNECT_TIMEOUT_MS.
       connectionTimeoutMillis: Math.max(env.DATABASE_POOL_QUEUE_MS ?? 0, env.DATABASE_CONNECT_TIMEOUT_MS),
       Client: clientWithConnectTimeout(env.DATABASE_CONNECT_TIMEOUT_MS),
-      statement_timeout: env.DATABASE_STATEMENT_TIMEOUT_MS,
-      idle_in_transaction_session_timeout: Math.max(env.DATABASE_STATEMENT_TIMEOUT_MS, 60_000),
       application_name: 'chat-history-service',
+      ...sessionSettings(env),
     },
   };
 }

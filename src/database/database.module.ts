@@ -23,6 +23,7 @@ import { TransactionSettings } from './transaction-settings.js';
             DATABASE_CONNECT_TIMEOUT_MS: config.get('DATABASE_CONNECT_TIMEOUT_MS', { infer: true }),
             DATABASE_POOL_QUEUE_MS: config.get('DATABASE_POOL_QUEUE_MS', { infer: true }),
             DATABASE_STATEMENT_TIMEOUT_MS: config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true }),
+            DATABASE_TRANSACTION_POOLING: config.get('DATABASE_TRANSACTION_POOLING', { infer: true }),
           }),
           ...readReplicaOptions(env, config.get('DATABASE_READ_URLS', { infer: true })),
           retryAttempts: 5,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { TEST_DATABASE_URL_VAR } from './test-env.js';
+import { TEST_DATABASE_URL_VAR, testTransactionPooling } from './test-env.js';
 
 declare global {
   var embeddedTestDatabase: EmbeddedPostgres | undefined;
@@ -11,7 +11,8 @@ declare global {
 
 /**
  * One database for the whole run: TEST_DATABASE_URL when set, otherwise a fresh embedded server under
- * .data/test. Migrated once here; specs isolate themselves by creating their own users.
+ * .data/test. Migrated once here (through the pooler too, when TEST_DATABASE_TRANSACTION_POOLING says
+ * there is one); specs isolate themselves by creating their own users.
  */
 export default async function globalSetup(): Promise<void> {
   let url = process.env.TEST_DATABASE_URL;
@@ -25,6 +26,7 @@ export default async function globalSetup(): Promise<void> {
       DATABASE_POOL_SIZE: 2,
       DATABASE_CONNECT_TIMEOUT_MS: 5000,
       DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
+      DATABASE_TRANSACTION_POOLING: testTransactionPooling(),
     }),
   );
   await dataSource.initialize();

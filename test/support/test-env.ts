@@ -3,6 +3,11 @@ export const TEST_DATABASE_URL_VAR = 'CHAT_HISTORY_TEST_DATABASE_URL';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
+/** TEST_DATABASE_TRANSACTION_POOLING=true: TEST_DATABASE_URL is a transaction pooler (scripts/ci-pgbouncer.sh). */
+export function testTransactionPooling(): boolean {
+  return process.env.TEST_DATABASE_TRANSACTION_POOLING === 'true';
+}
+
 export function testDatabaseUrl(): string {
   const url = process.env[TEST_DATABASE_URL_VAR];
   if (!url) throw new Error(`${TEST_DATABASE_URL_VAR} is not set: run the specs through jest's global setup`);
@@ -16,6 +21,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_URL: testDatabaseUrl(),
     DATABASE_POOL_SIZE: '5',
+    DATABASE_TRANSACTION_POOLING: String(testTransactionPooling()),
     MIGRATIONS_RUN: 'false',
     JWT_SECRET: TEST_JWT_SECRET,
     AUTH_RATE_LIMIT_PER_MINUTE: '0',
