@@ -16,7 +16,7 @@ import { round } from './lib/load.js';
 import { importDist, RESULTS_DIR, ROOT } from './lib/paths.js';
 import { freePort, ManagedProcess } from './lib/processes.js';
 import { loadScaleConfig, type ScaleConfig } from './lib/scale/config.js';
-import { deriveFromBaseRows } from './lib/scale/derive.js';
+import { checkDerivedData, deriveFromBaseRows } from './lib/scale/derive.js';
 import { measureErasure, rowsOfSessionHistory, rowsOfUser, timedSend, type ErasureResult } from './lib/scale/erase.js';
 import {
   finishStep,
@@ -223,6 +223,8 @@ export async function scaleMain(cleanups: Cleanup[], log: (m: string) => void): 
   const steps: StepResult[] = [];
   let erasure: ErasureResult[] = [];
   for (const step of config.steps) {
+    // What the service wrote during the last step's appends must be what the derivation would write.
+    await checkDerivedData(db, [world.heavyUserId]);
     const loading = progress(`step ${step}`, log);
     await growHeavyUser(clients, world, step, loading.add);
     const derived = await finishStep(db, world, [world.heavyUserId]);

@@ -16,6 +16,14 @@ import type pg from 'pg';
  * DERIVED_DATA_CHECKS then compare the result with the base rows after every step.
  * ===================================================================================================
  */
+/** usage_daily's rows as the append's usage CTE makes them, from the messages of the users $1. */
+const USAGE_OF_MESSAGES = `
+  SELECT user_id, (created_at AT TIME ZONE 'UTC')::date AS day, agent_type, coalesce(model, '') AS model, session_id,
+         sum(coalesce(prompt_tokens, 0))::bigint AS prompt_tokens, sum(coalesce(completion_tokens, 0))::bigint AS completion_tokens,
+         count(*)::int AS messages, (count(*) FILTER (WHERE role = 'user'))::int AS user_messages
+    FROM chat_messages WHERE user_id = ANY($1::uuid[])
+   GROUP BY user_id, (created_at AT TIME ZONE 'UTC')::date, agent_type, coalesce(model, ''), session_id`;
+
 export const DERIVED_DATA: { name: string; sql: string }[] = [
   {
     // The append's UPDATE of the session row: last_seq and message_count move by the appended count,
@@ -44,10 +52,7 @@ export const DERIVED_DATA: { name: string; sql: string }[] = [
     name: 'usage_daily (insert)',
     sql: `
       INSERT INTO usage_daily (user_id, day, agent_type, model, session_id, prompt_tokens, completion_tokens, messages, user_messages)
-      SELECT user_id, (created_at AT TIME ZONE 'UTC')::date, agent_type, coalesce(model, ''), session_id,
-             sum(coalesce(prompt_tokens, 0)), sum(coalesce(completion_tokens, 0)), count(*), count(*) FILTER (WHERE role = 'user')
-        FROM chat_messages WHERE user_id = ANY($1::uuid[])
-       GROUP BY user_id, (created_at AT TIME ZONE 'UTC')::date, agent_type, coalesce(model, ''), session_id`,
+      ${USAGE_OF_MESSAGES}`,
   },
 ];
 
@@ -63,6 +68,15 @@ export const DERIVED_DATA_CHECKS: { what: string; sql: string }[] = [
        WHERE s.user_id = ANY($1::uuid[])
          AND (s.message_count <> coalesce(x.c, 0) OR s.last_seq <> coalesce(x.hi, 0) OR coalesce(x.lo, 1) <> 1
               OR s.total_tokens <> coalesce(x.t, 0))`,
+  },
+  {
+    what: 'usage_daily rows that differ from the messages (either way)',
+    sql: `
+      WITH usage AS (
+        SELECT user_id, day, agent_type, model, session_id, prompt_tokens, completion_tokens, messages, user_messages
+          FROM usage_daily WHERE user_id = ANY($1::uuid[])
+      ), derived AS (${USAGE_OF_MESSAGES})
+      SELECT count(*)::int AS n FROM ((TABLE usage EXCEPT TABLE derived) UNION ALL (TABLE derived EXCEPT TABLE usage)) x`,
   },
   {
     what: 'users whose usage_daily totals differ from their messages',
