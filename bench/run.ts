@@ -2,9 +2,9 @@
  * `npm run bench`: seeds a database (embedded, fresh under .data/bench, or BENCH_DATABASE_URL), starts the
  * built service as in production and the raw baseline server beside it, drives both over 127.0.0.1 with
  * autocannon, prints a table and writes bench/results/latest.json, then stops everything it started.
- * Sizes and durations come from BENCH_* variables (bench/README.md).
+ * Sizes and durations come from BENCH_* variables (bench/README.md). With `--scale`, runs the scale bench
+ * (bench/scale.ts) instead.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,8 +20,10 @@ import { freePort, ManagedProcess } from './lib/processes.js';
 import { formatTable, type DeepPageResult, type ScenarioResult, type StatementsResult } from './lib/report.js';
 import { checkInvariants, cleanBenchData, seed, settleAfterSeeding, type Fixture, type SessionRef } from './lib/seed.js';
 import { CommitCounter } from './lib/stats-counter.js';
+import { gitSha } from './lib/git.js';
 import { fillerTexts } from './lib/text.js';
 import { newestProfile, summariseProfile } from './profile-summary.js';
+import { scaleMain } from './scale.js';
 
 interface Target {
   name: 'service' | 'baseline';
@@ -227,16 +229,6 @@ function machineInfo(config: BenchConfig, serverVersion: string) {
     rounds: config.rounds,
     profiled: config.profile,
   };
-}
-
-function gitSha(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    return dirty ? `${sha}-dirty` : sha;
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function main(): Promise<void> {
@@ -531,7 +523,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch(async (error: unknown) => {
+/** `--scale` (and `--scale-erase`): the scale bench of bench/scale.ts instead of the scenarios above. */
+const entry = process.argv.includes('--scale') ? () => scaleMain(cleanups, log).finally(cleanup) : main;
+
+entry().catch(async (error: unknown) => {
   log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   await cleanup();
   process.exit(1);
