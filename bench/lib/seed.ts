@@ -80,9 +80,12 @@ export async function cleanBenchData(db: pg.Client): Promise<number> {
 async function insertUsers(db: pg.Client, label: string, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
   await db.query(
-    `INSERT INTO users (id, email, password_hash, display_name)
-     SELECT u.id, 'bench-' || $2 || '-' || u.n || '@${EMAIL_DOMAIN}', 'scrypt$bench', 'Bench ' || $2 || ' ' || u.n
-       FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, n)`,
+    `WITH u AS (
+       INSERT INTO users (id, email, password_hash, display_name)
+       SELECT u.id, 'bench-' || $2 || '-' || u.n || '@${EMAIL_DOMAIN}', 'scrypt$bench', 'Bench ' || $2 || ' ' || u.n
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, n)
+       RETURNING id, email)
+     INSERT INTO user_emails (email, user_id) SELECT email, id FROM u`,
     [ids, label],
   );
   return ids;

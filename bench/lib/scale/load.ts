@@ -118,8 +118,11 @@ export async function resetScaleData(db: pg.Client): Promise<void> {
 async function insertUsers(db: pg.Client, labels: string[], role: 'user' | 'admin' = 'user'): Promise<string[]> {
   const ids = labels.map(() => randomUUID());
   await db.query(
-    `INSERT INTO users (id, email, password_hash, display_name, role)
-     SELECT u.id, u.email, 'scrypt$bench', 'Scale ' || u.n, $3 FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(id, email, n)`,
+    `WITH u AS (
+       INSERT INTO users (id, email, password_hash, display_name, role)
+       SELECT u.id, u.email, 'scrypt$bench', 'Scale ' || u.n, $3 FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(id, email, n)
+       RETURNING id, email)
+     INSERT INTO user_emails (email, user_id) SELECT email, id FROM u`,
     [ids, labels.map(email), role],
   );
   return ids;
