@@ -3,14 +3,14 @@ import { API, expectProblem, registerUser, type TestUser } from './support/facto
 import { expectExactCounters } from './support/session-counters.js';
 import { createTestApp, testPool, type TestApp } from './support/test-app.js';
 
-/** Stats and role totals come from counters on the session row. */
-describe('session counters and stats', () => {
+/** Stats and role totals come from counters on the session row; page mode is bounded, the cursor is not. */
+describe('session counters, stats and history depth', () => {
   let t: TestApp;
   const db = testPool();
   let user: TestUser;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ HISTORY_MAX_PAGE_DEPTH: '100', SESSIONS_MAX_PAGE_DEPTH: '20' });
     user = await registerUser(t);
   });
   afterAll(async () => {
@@ -149,5 +149,53 @@ describe('session counters and stats', () => {
     expect((await history(sessionId, { role: 'tool', order: 'desc' }).expect(200)).body).toMatchObject({ total: 7, page: 1 });
     expect((await history(sessionId, { role: 'user' }).expect(200)).body.total).toBe(13);
     expect((await history(sessionId, {}).expect(200)).body.total).toBe(30);
+  });
+
+  describe('page mode is bounded by a depth; the cursor is not', () => {
+    it('history: page × page_size up to HISTORY_MAX_PAGE_DEPTH, then a 400 pointing to the cursor', async () => {
+      const sessionId = await newSession();
+      await batch(
+        sessionId,
+        Array.from({ length: 100 }, (_, i) => ({ role: 'user', content: `m${i + 1}` })),
+      );
+      await batch(
+        sessionId,
+        Array.from({ length: 20 }, (_, i) => ({ role: 'user', content: `m${i + 101}` })),
+      );
+
+      const deepest = await history(sessionId, { page: 2, page_size: 50 }).expect(200);
+      expect(deepest.body).toMatchObject({ page: 2, has_more: true, total: 120 });
+      for (const query of [{ page: 3, page_size: 50 }, { page: 11 }, { page: 2, page_size: 51, role: 'user' }, { page: 1_000_000 }]) {
+        const res = await history(sessionId, query);
+        expect(expectProblem(res, 400, 'validation_failed').errors).toEqual([
+          { field: 'page', message: 'page × page_size must not exceed 100; page deeper with cursor (next_cursor)' },
+        ]);
+      }
+      // The first page skips nothing, so it is served at any page_size.
+      expect((await history(sessionId, { page_size: 200 }).expect(200)).body.data).toHaveLength(120);
+
+      const beyond = await history(sessionId, { cursor: deepest.body.next_cursor, page_size: 50 }).expect(200);
+      expect(beyond.body.data.map((m: { seq: number }) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 101));
+      expect(beyond.body).toMatchObject({ page: null, has_more: false });
+    });
+
+    it('session list: page × page_size up to SESSIONS_MAX_PAGE_DEPTH, then a 400 pointing to the cursor', async () => {
+      const owner = await registerUser(t);
+      for (let i = 0; i < 25; i++)
+        await request(t.server)
+          .post(`${API}/sessions`)
+          .set(owner.auth)
+          .send({ title: `s${i}` })
+          .expect(201);
+      const list = (query: object) => request(t.server).get(`${API}/sessions`).query(query).set(owner.auth);
+
+      const deepest = await list({ page: 2, page_size: 10 }).expect(200);
+      expect(deepest.body).toMatchObject({ page: 2, total: 25, has_more: true });
+      const refused = expectProblem(await list({ page: 3, page_size: 10 }), 400, 'validation_failed');
+      expect(refused.errors).toEqual([{ field: 'page', message: expect.stringMatching(/exceed 20; .*cursor/) }]);
+      const beyond = await list({ cursor: deepest.body.next_cursor, page_size: 10 }).expect(200);
+      expect(beyond.body.data).toHaveLength(5);
+      expect(beyond.body.has_more).toBe(false);
+    });
   });
 });

@@ -47,7 +47,8 @@ export class MessagesService {
   async history(user: AuthUser, sessionId: string, query: ListMessagesQueryDto): Promise<PageEnvelope<MessageResponseDto>> {
     const order = query.order ?? 'asc';
     const scope = JSON.stringify(['messages', sessionId, order, query.role ?? null]);
-    const paging = this.pagination.resolve(query, HISTORY_PAGE, scope, isSeqKey);
+    const maxDepth = this.config.get('HISTORY_MAX_PAGE_DEPTH', { infer: true });
+    const paging = this.pagination.resolve(query, { ...HISTORY_PAGE, maxDepth }, scope, isSeqKey);
     // The ownership check, the total (a counter on the session row) and the page in one statement.
     const page = await this.messages.page(user.id, sessionId, query.role, order, paging);
     if (!page) throw sessionNotFound();
