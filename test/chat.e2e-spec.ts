@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { API, expectProblem, registerUser, type TestUser } from './support/factories.js';
 import { FakeLlmServer, parseSse } from './support/fake-llm.js';
+import { expectExactCounters } from './support/session-counters.js';
 import { startTestApp, testPool, type TestApp } from './support/test-app.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,6 +90,22 @@ describe('chat with an OpenAI-compatible provider', () => {
       [res.body.session_id],
     );
     expect(usage.rows[0]).toEqual({ tokens: 18, messages: 2 });
+  });
+
+  it("moves the session's counters for the user message and the reply, as a recount shows", async () => {
+    const res = await chat({ message: 'Count me' }).expect(201);
+    await chat({ message: 'And again', session_id: res.body.session_id }).expect(201);
+    const counters = await expectExactCounters(db, res.body.session_id);
+    expect(counters.first_message_at?.toISOString()).toBe(res.body.user_message.created_at);
+    const stats = await request(t.server).get(`${API}/sessions/${res.body.session_id}/stats`).set(user.auth).expect(200);
+    expect(stats.body).toMatchObject({
+      message_count: 4,
+      messages_by_role: { user: 2, assistant: 2 },
+      prompt_tokens: 22,
+      completion_tokens: 14,
+      total_tokens: 36,
+      first_message_at: res.body.user_message.created_at,
+    });
   });
 
   it('streams a turn as Server-Sent Events and stores the whole reply', async () => {

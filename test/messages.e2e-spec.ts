@@ -358,6 +358,8 @@ describe('messages', () => {
       await db.query(`UPDATE chat_messages SET created_at = created_at - interval '90 seconds' WHERE session_id = $1 AND seq = 1`, [
         sessionId,
       ]);
+      // Stats read the counters on the session row: the first message's time is kept there too.
+      await db.query(`UPDATE chat_sessions SET first_message_at = first_message_at - interval '90 seconds' WHERE id = $1`, [sessionId]);
       const stats = await request(t.server).get(`${API}/sessions/${sessionId}/stats`).set(user.auth).expect(200);
       expect(stats.body).toMatchObject({
         message_count: 4,

@@ -100,7 +100,7 @@ app.get<{ Params: { id: string }; Querystring: { order?: string; page_size?: str
     const paging = { mode: 'page' as const, size, page: 1, offset: 0 };
     const { sql, params } = historyPageQuery(userId, sessionId, undefined, order, paging);
     // As the service does: the ownership check, the count and the page in one statement.
-    const page = historyPageRows((await pool.query<MessageRow & { session_message_count: number }>(sql, params)).rows);
+    const page = historyPageRows((await pool.query<MessageRow & { page_total: number }>(sql, params)).rows);
     if (!page) return reply.code(404).send(problem(404, 'session_not_found'));
     const { rows } = page;
     const hasMore = rows.length > size;
@@ -109,7 +109,7 @@ app.get<{ Params: { id: string }; Querystring: { order?: string; page_size?: str
     const scope = JSON.stringify(['messages', sessionId, order, null]);
     return {
       data: pageRows.map(toMessageResponse),
-      total: page.messageCount,
+      total: page.total,
       page: 1,
       page_size: size,
       has_more: hasMore,

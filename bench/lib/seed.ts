@@ -96,9 +96,10 @@ async function insertSessions(db: pg.Client, specs: SessionSpec[]): Promise<void
     const part = specs.slice(i, i + 5000);
     await db.query(
       `INSERT INTO chat_sessions (id, user_id, title, agent_type, is_active, deactivated_reason, last_seq, message_count,
-                                  created_at, updated_at, last_message_at)
+                                  user_message_count, assistant_message_count, first_message_at, created_at, updated_at, last_message_at)
        SELECT s.id, s.user_id, 'Bench session ' || s.n, s.agent_type, s.active, CASE WHEN s.active THEN NULL ELSE 'ended' END,
-              s.messages, s.messages, t.at, t.at, t.at
+              s.messages, s.messages, (s.messages + 1) / 2, s.messages / 2,
+              CASE WHEN s.messages > 0 THEN t.at + interval '1 millisecond' END, t.at, t.at, t.at
          FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::boolean[], $5::int[], $6::int[])
                 WITH ORDINALITY AS s(id, user_id, agent_type, active, messages, minutes_ago, n)
         CROSS JOIN LATERAL (SELECT now() - make_interval(mins => s.minutes_ago) AS at) t`,
@@ -179,7 +180,8 @@ async function insertMessages(clients: pg.Client[], specs: SessionSpec[], progre
 /**
  * Seeds, with set-based SQL, only what the selected scenarios need. Invariants kept: at most 5 active
  * sessions per (user, agent type); inactive sessions carry a deactivated_reason; last_seq = message_count =
- * the number of seeded messages, numbered 1..n; last_message_at/preview follow the last message.
+ * the number of seeded messages, numbered 1..n (odd seq user, even seq assistant, as the role counters say);
+ * first_message_at is seq 1's created_at; last_message_at/preview follow the last message.
  */
 export async function seed(db: pg.Client, config: BenchConfig, helpers: pg.Client[] = []): Promise<Fixture> {
   const wants = (name: string) => config.scenarios.has(name as never);

@@ -213,6 +213,20 @@ export class EnvironmentVariables {
   @Max(1_000_000)
   SEARCH_MAX_PAGE_DEPTH = 1000;
 
+  /** The same for a session's message history (`page` mode walks the index past every skipped message). */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  HISTORY_MAX_PAGE_DEPTH = 5000;
+
+  /** The same for the session list. */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SESSIONS_MAX_PAGE_DEPTH = 5000;
+
   @toList()
   @IsString({ each: true })
   CORS_ORIGINS: string[] = [];

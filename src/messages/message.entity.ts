@@ -21,6 +21,7 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 @Entity('chat_messages')
 @Unique('chat_messages_session_seq_key', ['userId', 'sessionId', 'seq'])
 @Index('chat_messages_search_idx', ['searchVector'], { type: 'gin' })
+@Index('chat_messages_user_session_role_seq_idx', ['userId', 'sessionId', 'role', 'seq'])
 @Check('chat_messages_role_check', `role IN ('user', 'assistant', 'system', 'tool')`)
 @Check('chat_messages_tokens_check', 'prompt_tokens >= 0 AND completion_tokens >= 0')
 @Check('chat_messages_seq_check', 'seq > 0')

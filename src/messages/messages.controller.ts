@@ -50,7 +50,10 @@ export class MessagesController {
   @Get('sessions/:id/messages')
   @ApiOperation({
     summary: "Page through a session's history",
-    description: 'Oldest first by default; page_size default 50, max 200. `total` is the session message_count.',
+    description:
+      'Oldest first by default; page_size default 50, max 200. `total` is the session message_count, or with `role` the count ' +
+      'of that role kept on the session. `cursor` costs the same at any depth; `page` skips rows, so it costs what it skips ' +
+      'and reaches at most HISTORY_MAX_PAGE_DEPTH (5000) messages deep (`page × page_size`, 400 beyond): page further by cursor.',
   })
   @ApiOkResponse({ type: MessagePageDto })
   @ApiProblems(400, 401, SESSION_NOT_FOUND)

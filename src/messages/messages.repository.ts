@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Paging } from '../common/pagination/pagination.js';
 import { selectColumns } from '../common/sql.js';
+import type { DeletedMessage } from '../sessions/session-counters.js';
 import { ChatSession } from '../sessions/session.entity.js';
 import type { MessageRow } from './message-row.js';
 import { ChatMessage, type MessageRole } from './message.entity.js';
@@ -44,7 +45,7 @@ export type SearchKey = [number, string];
  * The statements on chat_messages. Plain reads and writes use TypeORM on the ChatMessage entity; SQL is
  * written out where one statement does what TypeORM cannot say well: the one-statement append (APPEND_SQL),
  * the history page and latest messages (their ownership test is shaped for the planner, see
- * OF_OWNED_SESSION), the per-role rollup and the full-text search. Every statement carries the user's id.
+ * OF_OWNED_SESSION and historyPageQuery) and the full-text search. Every statement carries the user's id.
  */
 @Injectable()
 export class MessagesRepository {
@@ -72,13 +73,9 @@ export class MessagesRepository {
     role: MessageRole | undefined,
     order: 'asc' | 'desc',
     paging: Paging<[number]>,
-  ): Promise<{ messageCount: number; rows: MessageRow[] } | null> {
+  ): Promise<{ total: number; rows: MessageRow[] } | null> {
     const { sql, params } = historyPageQuery(userId, sessionId, role, order, paging);
     return historyPageRows(await this.dataSource.query(sql, params));
-  }
-
-  countByRole(userId: string, sessionId: string, role: MessageRole): Promise<number> {
-    return this.dataSource.manager.countBy(ChatMessage, { sessionId, userId, role });
   }
 
   /** The latest `limit` messages, oldest first. */
@@ -115,33 +112,21 @@ export class MessagesRepository {
     return (raw as MessageRow[])[0];
   }
 
-  async delete(manager: EntityManager, userId: string, id: string): Promise<{ tokens: number }> {
+  /** Deletes the message and returns what it counted for on its session. */
+  async delete(manager: EntityManager, userId: string, id: string): Promise<DeletedMessage> {
     const { raw } = await manager
       .createQueryBuilder()
       .delete()
       .from(ChatMessage)
       .where('id = :id AND user_id = :userId', { id, userId })
-      .returning('coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS tokens')
+      .returning('role, prompt_tokens AS "promptTokens", completion_tokens AS "completionTokens"')
       .execute();
-    return (raw as { tokens: number }[])[0];
+    return (raw as DeletedMessage[])[0];
   }
 
   /** Empties the history of a session the caller has locked (SessionCounters.lock). */
   async deleteAll(manager: EntityManager, userId: string, sessionId: string): Promise<void> {
     await manager.delete(ChatMessage, { sessionId, userId });
-  }
-
-  async statsByRole(userId: string, sessionId: string) {
-    return this.dataSource.query(
-      `SELECT role, count(*)::int AS messages,
-              coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
-              coalesce(sum(completion_tokens), 0)::bigint AS completion_tokens,
-              min(created_at) AS first_at, max(created_at) AS last_at
-         FROM chat_messages WHERE ${OF_OWNED_SESSION} GROUP BY role`,
-      [sessionId, userId],
-    ) as Promise<
-      { role: MessageRole; messages: number; prompt_tokens: number; completion_tokens: number; first_at: Date; last_at: Date }[]
-    >;
   }
 
   /**

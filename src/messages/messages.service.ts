@@ -49,12 +49,12 @@ export class MessagesService {
   async history(user: AuthUser, sessionId: string, query: ListMessagesQueryDto): Promise<PageEnvelope<MessageResponseDto>> {
     const order = query.order ?? 'asc';
     const scope = JSON.stringify(['messages', sessionId, order, query.role ?? null]);
-    const paging = this.pagination.resolve(query, HISTORY_PAGE, scope, isSeqKey);
-    // The ownership check, the session's count and the page in one statement.
+    const maxDepth = this.config.get('HISTORY_MAX_PAGE_DEPTH', { infer: true });
+    const paging = this.pagination.resolve(query, { ...HISTORY_PAGE, maxDepth }, scope, isSeqKey);
+    // The ownership check, the total (a counter on the session row) and the page in one statement.
     const page = await this.messages.page(user.id, sessionId, query.role, order, paging);
     if (!page) throw sessionNotFound();
-    const total = query.role ? await this.messages.countByRole(user.id, sessionId, query.role) : page.messageCount;
-    return this.pagination.envelope(page.rows, paging, total, scope, (row): [number] => [row.seq], toMessageResponse);
+    return this.pagination.envelope(page.rows, paging, page.total, scope, (row): [number] => [row.seq], toMessageResponse);
   }
 
   /** The latest messages of a session the caller owns, oldest first (for GET /sessions/{id}). */
@@ -85,8 +85,8 @@ export class MessagesService {
     await this.dataSource.transaction(async (tx) => {
       const session = await this.sessions.lockHolding(tx, user.id, id);
       if (!session) throw messageNotFound();
-      const { tokens } = await this.messages.delete(tx, user.id, id);
-      await this.sessions.messageDeleted(tx, user.id, session.session_id, tokens);
+      const deleted = await this.messages.delete(tx, user.id, id);
+      await this.sessions.messageDeleted(tx, user.id, session.session_id, deleted);
     });
   }
 
@@ -98,19 +98,19 @@ export class MessagesService {
     });
   }
 
+  /** One read of the counters on the session row, whatever the history's size. */
   async stats(user: AuthUser, sessionId: string): Promise<SessionStatsDto> {
-    if (!(await this.sessions.exists(user.id, sessionId))) throw sessionNotFound();
-    const byRole = await this.messages.statsByRole(user.id, sessionId);
-    const sum = (pick: (r: (typeof byRole)[number]) => number) => byRole.reduce((total, r) => total + pick(r), 0);
-    const first = byRole.length ? new Date(Math.min(...byRole.map((r) => r.first_at.getTime()))) : null;
-    const last = byRole.length ? new Date(Math.max(...byRole.map((r) => r.last_at.getTime()))) : null;
-    const [prompt, completion] = [sum((r) => r.prompt_tokens), sum((r) => r.completion_tokens)];
+    const counts = await this.sessions.stats(user.id, sessionId);
+    if (!counts) throw sessionNotFound();
+    // The session's last_message_at is when a message was last appended; an empty history has neither time.
+    const first = counts.firstMessageAt;
+    const last = counts.messageCount > 0 ? counts.lastMessageAt : null;
     return {
-      message_count: sum((r) => r.messages),
-      messages_by_role: Object.fromEntries(byRole.map((r) => [r.role, r.messages])),
-      prompt_tokens: prompt,
-      completion_tokens: completion,
-      total_tokens: prompt + completion,
+      message_count: counts.messageCount,
+      messages_by_role: Object.fromEntries(Object.entries(counts.byRole).filter(([, count]) => count > 0)),
+      prompt_tokens: counts.promptTokens,
+      completion_tokens: counts.completionTokens,
+      total_tokens: counts.promptTokens + counts.completionTokens,
       first_message_at: first?.toISOString() ?? null,
       last_message_at: last?.toISOString() ?? null,
       duration_seconds: first && last ? (last.getTime() - first.getTime()) / 1000 : 0,

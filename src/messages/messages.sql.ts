@@ -1,4 +1,5 @@
 import type { Paging } from '../common/pagination/pagination.js';
+import { ROLE_COUNTS } from '../sessions/role-counts.js';
 import { usageUpsertCte } from '../usage/usage.sql.js';
 import type { MessageRole } from './message.entity.js';
 import type { MessageRow } from './message-row.js';
@@ -22,7 +23,8 @@ export interface NewMessage {
 
 /**
  * Appends messages in ONE statement: the UPDATE of the session row takes its lock (serialising appends to
- * that session on every instance), hands out the next seq numbers and moves the counters; the INSERT
+ * that session on every instance), hands out the next seq numbers and moves the counters (message count,
+ * per-role counts from the very role array the INSERT reads, token sums, first_message_at); the INSERT
  * numbers the new rows from there; the usage CTE accounts for them. All of it commits or none of it does.
  * A session that is missing, foreign, deleted or inactive matches nothing, and nothing is written.
  * Options: `unlessUserHasLimits` also writes nothing for a user who has quota limits of their own (the
@@ -40,7 +42,14 @@ export const APPEND_SQL = `
     UPDATE chat_sessions
        SET last_seq = last_seq + $3,
            message_count = message_count + $3,
-           total_tokens = total_tokens + $4,
+           user_message_count = user_message_count + cardinality(array_positions($6::text[], 'user')),
+           assistant_message_count = assistant_message_count + cardinality(array_positions($6::text[], 'assistant')),
+           system_message_count = system_message_count + cardinality(array_positions($6::text[], 'system')),
+           tool_message_count = tool_message_count + cardinality(array_positions($6::text[], 'tool')),
+           prompt_tokens = prompt_tokens + $4,
+           completion_tokens = completion_tokens + $15,
+           total_tokens = total_tokens + $4 + $15,
+           first_message_at = coalesce(first_message_at, now()),
            last_message_at = greatest(last_message_at, now()),
            last_message_preview = left($5, 200),
            updated_at = now()
@@ -74,12 +83,12 @@ export interface AppendOptions {
 }
 
 export function appendParams(userId: string, sessionId: string, messages: NewMessage[], options: AppendOptions = {}): unknown[] {
-  const tokens = messages.reduce((sum, m) => sum + (m.promptTokens ?? 0) + (m.completionTokens ?? 0), 0);
+  const sum = (tokens: (m: NewMessage) => number | null) => messages.reduce((total, m) => total + (tokens(m) ?? 0), 0);
   return [
     sessionId,
     userId,
     messages.length,
-    tokens,
+    sum((m) => m.promptTokens),
     messages.at(-1)!.content,
     messages.map((m) => m.role),
     messages.map((m) => m.content),
@@ -90,6 +99,7 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
     messages.map((m) => m.completionTokens),
     options.unlessUserHasLimits ?? false,
     options.evenIfInactive ?? false,
+    sum((m) => m.completionTokens),
   ];
 }
 
@@ -102,11 +112,12 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
 export const OF_OWNED_SESSION = 'user_id = $2 AND session_id = $1';
 
 /**
- * One page of a session's history and the session's message count, in ONE statement (one round trip on one
- * connection): no row means no such session of this user; a single row with a null `id` is an empty page.
- * The page is a LATERAL keyset on the (user_id, session_id, seq) unique index in cursor mode, so a page at any depth
- * is an index range scan of page_size + 1 rows; offset only in page mode. Ownership is the session row's
- * user_id.
+ * One page of a session's history and its total, in ONE statement (one round trip on one connection): no
+ * row means no such session of this user; a single row with a null `id` is an empty page. The total is a
+ * counter on the session row: message_count, or the role's count when filtered by role. The page is a
+ * LATERAL keyset on an index in cursor mode, so a page at any depth is an index range scan of page_size + 1
+ * rows: (user_id, session_id, seq) unfiltered, (user_id, session_id, role, seq) by role. Offset only in page mode,
+ * which is O(depth) and bounded by HISTORY_MAX_PAGE_DEPTH.
  */
 export function historyPageQuery(
   userId: string,
@@ -116,13 +127,15 @@ export function historyPageQuery(
   paging: Paging<[number]>,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [sessionId, userId];
-  const where = ['m.user_id = s.user_id', 'm.session_id = s.id'];
+  // The ids as values, not s.id: the planner then sizes this session from its statistics (a big one is a
+  // most common value) and walks the index for an offset, where for "the average session" it would sort.
+  const where = ['m.user_id = $2', 'm.session_id = $1'];
   if (role) where.push(`m.role = $${params.push(role)}`);
   if (paging.mode === 'cursor') where.push(`m.seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;
   const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
   return {
-    sql: `SELECT s.message_count AS session_message_count, page.*
+    sql: `SELECT s.${role ? ROLE_COUNTS[role].column : 'message_count'} AS page_total, page.*
             FROM chat_sessions s
             LEFT JOIN LATERAL (
               SELECT ${MESSAGE_COLUMNS} FROM chat_messages m WHERE ${where.join(' AND ')} ORDER BY m.seq ${order} ${limit} ${offset}
@@ -132,11 +145,9 @@ export function historyPageQuery(
   };
 }
 
-/** The rows of historyPageQuery: null when there is no such session, else its message count and the page. */
-export function historyPageRows(
-  rows: (MessageRow & { session_message_count: number })[],
-): { messageCount: number; rows: MessageRow[] } | null {
+/** The rows of historyPageQuery: null when there is no such session, else the history's total and the page. */
+export function historyPageRows(rows: (MessageRow & { page_total: number })[]): { total: number; rows: MessageRow[] } | null {
   if (rows.length === 0) return null;
-  const page = rows.filter((row) => row.id !== null).map(({ session_message_count: _, ...row }) => row);
-  return { messageCount: rows[0].session_message_count, rows: page };
+  const page = rows.filter((row) => row.id !== null).map(({ page_total: _, ...row }) => row);
+  return { total: rows[0].page_total, rows: page };
 }

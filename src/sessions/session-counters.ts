@@ -1,6 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import type { MessageRole } from '../messages/message.entity.js';
+import { COUNTED_ROLES, ROLE_COUNTS } from './role-counts.js';
 import { ChatSession } from './session.entity.js';
+
+export interface SessionCounts {
+  messageCount: number;
+  byRole: Record<MessageRole, number>;
+  promptTokens: number;
+  completionTokens: number;
+  firstMessageAt: Date | null;
+  lastMessageAt: Date;
+}
+
+/** What a deleted message takes off its session's counters. */
+export interface DeletedMessage {
+  role: MessageRole;
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+/** Every counter of an empty history. */
+const EMPTY_HISTORY = {
+  messageCount: 0,
+  ...Object.fromEntries(COUNTED_ROLES.map((role) => [ROLE_COUNTS[role].property, 0])),
+  promptTokens: 0,
+  completionTokens: 0,
+  totalTokens: 0,
+  firstMessageAt: null,
+} satisfies Partial<ChatSession>;
 
 /**
  * The chat_sessions statements the messages module needs, owned here so the sessions table has one home.
@@ -14,9 +42,26 @@ import { ChatSession } from './session.entity.js';
 export class SessionCounters {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** False when the session is missing, another user's, or soft-deleted. */
-  exists(userId: string, sessionId: string): Promise<boolean> {
-    return this.dataSource.manager.existsBy(ChatSession, { id: sessionId, userId, deletedAt: IsNull() });
+  /** The counters kept on the session row, or null when the session is missing, another user's, or soft-deleted. */
+  async stats(userId: string, sessionId: string): Promise<SessionCounts | null> {
+    const row = await this.dataSource.manager.findOne(ChatSession, {
+      select: {
+        messageCount: true,
+        userMessageCount: true,
+        assistantMessageCount: true,
+        systemMessageCount: true,
+        toolMessageCount: true,
+        promptTokens: true,
+        completionTokens: true,
+        firstMessageAt: true,
+        lastMessageAt: true,
+      },
+      where: { id: sessionId, userId, deletedAt: IsNull() },
+    });
+    if (!row) return null;
+    const { messageCount, promptTokens, completionTokens, firstMessageAt, lastMessageAt } = row;
+    const byRole = Object.fromEntries(COUNTED_ROLES.map((role) => [role, row[ROLE_COUNTS[role].property]])) as Record<MessageRole, number>;
+    return { messageCount, byRole, promptTokens, completionTokens, firstMessageAt, lastMessageAt };
   }
 
   async lock(manager: EntityManager, userId: string, sessionId: string): Promise<boolean> {
@@ -39,19 +84,32 @@ export class SessionCounters {
     return row ?? null;
   }
 
-  /** After one message was deleted: counters down, preview from the latest remaining message. */
-  async messageDeleted(manager: EntityManager, userId: string, sessionId: string, tokens: number): Promise<void> {
+  /**
+   * After one message was deleted: its role's count and its tokens come off, first_message_at and the
+   * preview come from the oldest and the latest remaining messages (index lookups on seq).
+   */
+  async messageDeleted(manager: EntityManager, userId: string, sessionId: string, deleted: DeletedMessage): Promise<void> {
+    const roleCount = ROLE_COUNTS[deleted.role];
+    const remaining = 'FROM chat_messages WHERE user_id = :userId AND session_id = :sessionId ORDER BY seq';
     await manager
       .createQueryBuilder()
       .update(ChatSession)
       .set({
         messageCount: () => 'message_count - 1',
-        totalTokens: () => 'total_tokens - :tokens',
-        lastMessagePreview: () =>
-          '(SELECT left(content, 200) FROM chat_messages WHERE user_id = :userId AND session_id = :sessionId ORDER BY seq DESC LIMIT 1)',
+        [roleCount.property]: () => `${roleCount.column} - 1`,
+        promptTokens: () => 'prompt_tokens - :prompt',
+        completionTokens: () => 'completion_tokens - :completion',
+        totalTokens: () => 'total_tokens - :prompt - :completion',
+        firstMessageAt: () => `(SELECT created_at ${remaining} LIMIT 1)`,
+        lastMessagePreview: () => `(SELECT left(content, 200) ${remaining} DESC LIMIT 1)`,
         updatedAt: () => 'now()',
       })
-      .where('id = :sessionId AND user_id = :userId', { sessionId, userId, tokens })
+      .where('id = :sessionId AND user_id = :userId', {
+        sessionId,
+        userId,
+        prompt: deleted.promptTokens ?? 0,
+        completion: deleted.completionTokens ?? 0,
+      })
       .execute();
   }
 
@@ -63,12 +121,15 @@ export class SessionCounters {
     );
   }
 
-  /** After the history was cleared: counters at zero, and the next message gets seq 1 again. */
+  /**
+   * After the history was cleared (or, with erasure in batches, hidden): every counter at zero, and the next
+   * message gets seq 1 again.
+   */
   async historyCleared(manager: EntityManager, userId: string, sessionId: string): Promise<void> {
     await manager.update(
       ChatSession,
       { id: sessionId, userId },
-      { messageCount: 0, totalTokens: 0, lastSeq: 0, lastMessagePreview: null, updatedAt: () => 'now()' },
+      { ...EMPTY_HISTORY, lastSeq: 0, lastMessagePreview: null, updatedAt: () => 'now()' },
     );
   }
 }

@@ -26,6 +26,16 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 @Check('chat_sessions_deleted_inactive_check', 'deleted_at IS NULL OR NOT is_active')
 @Check('chat_sessions_metadata_object_check', `jsonb_typeof(metadata) = 'object'`)
 @Check('chat_sessions_counters_check', 'message_count >= 0 AND total_tokens >= 0')
+@Check(
+  'chat_sessions_role_counts_check',
+  'user_message_count >= 0 AND assistant_message_count >= 0 AND system_message_count >= 0 AND tool_message_count >= 0 AND ' +
+    'user_message_count + assistant_message_count + system_message_count + tool_message_count = message_count',
+)
+@Check(
+  'chat_sessions_token_sums_check',
+  'prompt_tokens >= 0 AND completion_tokens >= 0 AND prompt_tokens + completion_tokens = total_tokens',
+)
+@Check('chat_sessions_first_message_check', '(first_message_at IS NULL) = (message_count = 0)')
 export class ChatSession {
   /** Leads every key: the table is distributable by user (see KeysCarryTheUser1795306200000). */
   @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'chat_sessions_pkey' })
@@ -61,6 +71,33 @@ export class ChatSession {
 
   @Column({ name: 'total_tokens', type: 'bigint', default: 0 })
   totalTokens!: number;
+
+  /**
+   * The session's statistics, moved by the statements that append, delete and clear, so GET
+   * /sessions/{id}/stats and a role-filtered history's total read this row instead of the messages. The
+   * checks hold them to message_count and total_tokens.
+   */
+  @Column({ name: 'user_message_count', type: 'integer', default: 0 })
+  userMessageCount!: number;
+
+  @Column({ name: 'assistant_message_count', type: 'integer', default: 0 })
+  assistantMessageCount!: number;
+
+  @Column({ name: 'system_message_count', type: 'integer', default: 0 })
+  systemMessageCount!: number;
+
+  @Column({ name: 'tool_message_count', type: 'integer', default: 0 })
+  toolMessageCount!: number;
+
+  @Column({ name: 'prompt_tokens', type: 'bigint', default: 0 })
+  promptTokens!: number;
+
+  @Column({ name: 'completion_tokens', type: 'bigint', default: 0 })
+  completionTokens!: number;
+
+  /** created_at of the oldest message in the history (lowest seq); null while it is empty. */
+  @Column({ name: 'first_message_at', type: 'timestamptz', precision: 3, nullable: true })
+  firstMessageAt!: Date | null;
 
   /** The last seq handed out; an append takes the next one while holding this row's lock. */
   @Column({ name: 'last_seq', type: 'integer', default: 0 })

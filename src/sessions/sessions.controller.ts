@@ -30,7 +30,12 @@ export class SessionsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List your sessions (soft-deleted ones never appear)', description: 'page_size default 10, max 100.' })
+  @ApiOperation({
+    summary: 'List your sessions (soft-deleted ones never appear)',
+    description:
+      'page_size default 10, max 100. `page` mode reaches at most SESSIONS_MAX_PAGE_DEPTH (5000) sessions deep ' +
+      '(`page × page_size`, 400 beyond); page further by cursor.',
+  })
   @ApiOkResponse({ type: SessionPageDto })
   @ApiProblems(400, 401)
   list(@CurrentUser() user: AuthUser, @Query() query: ListSessionsQueryDto): Promise<PageEnvelope<SessionResponseDto>> {

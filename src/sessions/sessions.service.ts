@@ -50,7 +50,8 @@ export class SessionsService {
     const order = { by: query.order_by ?? 'last_message_at', direction: query.order ?? 'desc' } as const;
     const filters = { agentType: query.agent_type, isActive: query.is_active, projectId: query.project_id, search: query.search };
     const scope = JSON.stringify(['sessions', order, filters]);
-    const paging = this.pagination.resolve(query, this.pagination.configuredLimits, scope, isSessionKey);
+    const limits = { ...this.pagination.configuredLimits, maxDepth: this.config.get('SESSIONS_MAX_PAGE_DEPTH', { infer: true }) };
+    const paging = this.pagination.resolve(query, limits, scope, isSessionKey);
     const { rows, total } = await this.reads.run((manager) => this.sessions.list(user.id, filters, order, paging, manager));
     return this.pagination.envelope(
       rows,

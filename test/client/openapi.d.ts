@@ -163,7 +163,7 @@ export interface paths {
         };
         /**
          * List your sessions (soft-deleted ones never appear)
-         * @description page_size default 10, max 100.
+         * @description page_size default 10, max 100. `page` mode reaches at most SESSIONS_MAX_PAGE_DEPTH (5000) sessions deep (`page × page_size`, 400 beyond); page further by cursor.
          */
         get: operations["SessionsController_list"];
         put?: never;
@@ -230,7 +230,7 @@ export interface paths {
         };
         /**
          * Page through a session's history
-         * @description Oldest first by default; page_size default 50, max 200. `total` is the session message_count.
+         * @description Oldest first by default; page_size default 50, max 200. `total` is the session message_count, or with `role` the count of that role kept on the session. `cursor` costs the same at any depth; `page` skips rows, so it costs what it skips and reaches at most HISTORY_MAX_PAGE_DEPTH (5000) messages deep (`page × page_size`, 400 beyond): page further by cursor.
          */
         get: operations["MessagesController_history"];
         put?: never;
@@ -290,7 +290,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Message and token statistics of a session */
+        /**
+         * Message and token statistics of a session
+         * @description Read from counters kept on the session row by every append, delete and clear, so it costs the same for 10 messages or a million.
+         */
         get: operations["SessionDetailsController_stats"];
         put?: never;
         post?: never;
@@ -898,17 +901,24 @@ export interface components {
             /** @example 1000 */
             completion_tokens: number;
             /**
-             * @description From the first to the last message; 0 with fewer than two.
+             * @description From first_message_at to last_message_at; 0 while the history is empty.
              * @example 754.2
              */
             duration_seconds: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description created_at of the oldest message in the history; null while it is empty.
+             */
             first_message_at: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The session's last_message_at: when a message was last appended (deleting that message does not move it back); null while the history is empty.
+             */
             last_message_at: string | null;
             /** @example 12 */
             message_count: number;
             /**
+             * @description Messages per role; roles without messages are left out.
              * @example {
              *       "assistant": 6,
              *       "user": 6

@@ -23,6 +23,11 @@ export interface PageSizeLimits {
   maxSize: number;
 }
 
+/** A list's page sizes and, for `page` mode, the deepest row it reaches (`page × page_size`; cursor beyond). */
+export interface PageLimits extends PageSizeLimits {
+  maxDepth?: number;
+}
+
 /**
  * One pagination scheme for every list. Queries fetch `size + 1` rows in the list's sort order (offset for
  * page mode, keyset for cursor mode); `envelope()` trims the extra row into `has_more` and signs the key of
@@ -42,7 +47,7 @@ export class Pagination {
     };
   }
 
-  resolve<K extends CursorKey>(query: PageQueryDto, limits: PageSizeLimits, scope: string, isKey: (key: unknown) => key is K): Paging<K> {
+  resolve<K extends CursorKey>(query: PageQueryDto, limits: PageLimits, scope: string, isKey: (key: unknown) => key is K): Paging<K> {
     if (query.page !== undefined && query.cursor !== undefined) {
       throw validationFailed([{ field: 'cursor', message: 'cannot be combined with page' }]);
     }
@@ -52,6 +57,13 @@ export class Pagination {
     }
     if (query.cursor !== undefined) return { mode: 'cursor', size, after: this.codec.decode(scope, query.cursor, isKey) };
     const page = query.page ?? 1;
+    // An offset costs what it skips, so page mode stops at a depth (the first page skips nothing); the cursor
+    // costs the same at any depth.
+    if (limits.maxDepth !== undefined && page > 1 && page * size > limits.maxDepth) {
+      throw validationFailed([
+        { field: 'page', message: `page × page_size must not exceed ${limits.maxDepth}; page deeper with cursor (next_cursor)` },
+      ]);
+    }
     return { mode: 'page', size, page, offset: (page - 1) * size };
   }
 

@@ -87,15 +87,31 @@ export class SessionStatsDto extends TokenCountsDto {
   @ApiProperty({ type: 'integer', example: 12 })
   message_count!: number;
 
-  @ApiProperty({ example: { user: 6, assistant: 6 }, type: 'object', additionalProperties: { type: 'integer' } })
+  @ApiProperty({
+    example: { user: 6, assistant: 6 },
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'Messages per role; roles without messages are left out.',
+  })
   messages_by_role!: Partial<Record<MessageRole, number>>;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'created_at of the oldest message in the history; null while it is empty.',
+  })
   first_message_at!: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      "The session's last_message_at: when a message was last appended (deleting that message does not move it back); null while the history is empty.",
+  })
   last_message_at!: string | null;
 
-  @ApiProperty({ example: 754.2, description: 'From the first to the last message; 0 with fewer than two.' })
+  @ApiProperty({ example: 754.2, description: 'From first_message_at to last_message_at; 0 while the history is empty.' })
   duration_seconds!: number;
 }
