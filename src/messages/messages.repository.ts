@@ -16,15 +16,10 @@ import {
   type NewMessage,
   type NotStoredReason,
 } from './messages.sql.js';
+import { SearchStatements, type SearchFilters, type SearchKey, type SearchOrder } from './search.sql.js';
 
 /** An append either stored every message or none, and then says why. */
 export type AppendResult = { stored: MessageRow[] } | { stored: null; reason: NotStoredReason };
-
-export interface SearchFilters {
-  sessionId?: string;
-  agentType?: string;
-  role?: MessageRole;
-}
 
 export interface SearchRow {
   id: string;
@@ -38,7 +33,12 @@ export interface SearchRow {
   created_at: Date;
 }
 
-export type SearchKey = [number, string];
+export interface SearchResult {
+  rows: SearchRow[];
+  total: number;
+  totalIsEstimate: boolean;
+  order: SearchOrder;
+}
 
 /**
  * The statements on chat_messages. Plain reads and writes use TypeORM on the ChatMessage entity; SQL is
@@ -145,50 +145,37 @@ export class MessagesRepository {
   }
 
   /**
-   * Full-text search over the user's messages in visible sessions, best first. The inner query ranks the
-   * matches and picks the page's ids (keyset on (rank, id) in cursor mode); only those rows are read again
-   * for their snippet, since ts_headline over every skipped match is what made deep pages slow. Snippets are
-   * HTML-escaped before ts_headline marks the matches, so `<mark>` is the only markup a client receives.
+   * Full-text search over the user's messages in visible sessions (see SearchStatements). First the matches
+   * are counted up to `exactTotalLimit` + 1; up to the limit the total is exact and hits come best first,
+   * beyond it they come newest first and the total is the planner's estimate (at least the limit + 1): both
+   * ranking and an exact count would read every match. A cursor keeps the order its walk started in.
+   * Parallel plans are off for these statements: each reads a bounded number of rows, and starting
+   * workers cost more than that (measured: 150-255 ms instead of 2.4 ms for a single match).
    */
-  async search(
+  search(
     userId: string,
     language: string,
     text: string,
     filters: SearchFilters,
     paging: Paging<SearchKey>,
-  ): Promise<{ rows: SearchRow[]; total: number }> {
-    const params: unknown[] = [language, text, userId];
-    const where = ['m.user_id = $3', 'm.search_vector @@ q.query'];
-    if (filters.sessionId) where.push(`m.session_id = $${params.push(filters.sessionId)}`);
-    if (filters.agentType) where.push(`m.agent_type = $${params.push(filters.agentType)}`);
-    if (filters.role) where.push(`m.role = $${params.push(filters.role)}`);
-    const matches = `
-      FROM chat_messages m
-      JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = $3 AND s.deleted_at IS NULL
-      CROSS JOIN (SELECT websearch_to_tsquery($1::regconfig, $2) AS query) q
-     WHERE ${where.join(' AND ')}`;
-    const countParams = [...params];
-
-    const rank = 'ts_rank(m.search_vector, q.query)';
-    const after =
-      paging.mode === 'cursor'
-        ? `AND (${rank}, m.id) < ($${params.push(paging.after[0])}::real, $${params.push(paging.after[1])}::uuid)`
-        : '';
-    const limit = `LIMIT $${params.push(paging.size + 1)}`;
-    const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
-    const escaped = "replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
-    // One statement after the other: a request holds at most one pooled connection.
-    const rows: SearchRow[] = await this.dataSource.query(
-      `SELECT m.id, m.session_id, s.title AS session_title, m.seq, m.role, m.agent_type, m.created_at, page.rank,
-              ts_headline($1::regconfig, ${escaped}, page.query, 'StartSel=<mark>, StopSel=</mark>, MinWords=8, MaxWords=30, MaxFragments=2') AS snippet
-         FROM (SELECT m.id, q.query, ${rank} AS rank ${matches} ${after}
-                ORDER BY rank DESC, m.id DESC ${limit} ${offset}) page
-         JOIN chat_messages m ON m.id = page.id AND m.user_id = $3
-         JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = $3
-        ORDER BY page.rank DESC, page.id DESC`,
-      params,
-    );
-    const [counted] = await this.dataSource.query(`SELECT count(*)::int AS total ${matches}`, countParams);
-    return { rows, total: counted.total };
+    exactTotalLimit: number,
+  ): Promise<SearchResult> {
+    const statements = new SearchStatements(userId, language, text, filters);
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query('SET LOCAL max_parallel_workers_per_gather = 0');
+      const count = statements.cappedCount(exactTotalLimit + 1);
+      const [{ matches }]: { matches: number }[] = await tx.query(count.sql, count.params);
+      const exact = matches <= exactTotalLimit;
+      const order: SearchOrder = paging.mode === 'cursor' ? paging.after[0] : exact ? 'rank' : 'newest';
+      const page = statements.page(order, paging);
+      const rows: SearchRow[] = await tx.query(page.sql, page.params);
+      const total = exact ? matches : Math.max(matches, await plannedRows(tx, statements.estimate()));
+      return { rows, total, totalIsEstimate: !exact, order };
+    });
   }
+}
+
+async function plannedRows(manager: EntityManager, { sql, params }: { sql: string; params: unknown[] }): Promise<number> {
+  const [row]: { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[] = await manager.query(sql, params);
+  return Math.round(row['QUERY PLAN'][0].Plan['Plan Rows']);
 }
