@@ -120,6 +120,23 @@ describe('message search beyond the exact limit', () => {
     }
   });
 
+  it('many matches, densely among the newest: counted by estimate, walked newest first, each exactly once', async () => {
+    const plums = Array.from({ length: 60 }, (_, i) => ({ role: 'user', content: `plum number ${i}` }));
+    await request(t.server).post(`${API}/sessions/${second}/messages/batch`).set(user.auth).send({ messages: plums }).expect(201);
+    const pages = await walk({ q: 'plum' }, 25);
+    expect(pages.map((page) => [page.order, page.total_is_estimate, page.data.length])).toEqual([
+      ['newest', true, 25],
+      ['newest', true, 25],
+      ['newest', true, 10],
+    ]);
+    expect(pages[0].total).toBe(60);
+    const hits = pages.flatMap((page) => page.data);
+    expect(new Set(hits.map((hit) => hit.id)).size).toBe(60);
+    // One batch shares its created_at: newest first, then by id.
+    const keys = hits.map((hit) => [Date.parse(hit.created_at), hit.id] as const);
+    expect(keys).toEqual([...keys].sort(([at, id], [bt, bid]) => bt - at || (bid > id ? 1 : -1)));
+  });
+
   it('a cursor walk keeps its order when the match count crosses the limit meanwhile', async () => {
     for (let i = 1; i <= 4; i++) await append(second, `kiwi number ${i}${' kiwi'.repeat(i)}`);
     const start = await search({ q: 'kiwi', page_size: 2 }).expect(200);

@@ -36,7 +36,8 @@ const snippetOf = (alias: string) =>
  */
 export class SearchStatements {
   readonly params: unknown[];
-  private readonly where: string[];
+  /** The filters without the text: the user, then session, agent type, role. */
+  private readonly scope: string[];
 
   constructor(
     userId: string,
@@ -45,21 +46,48 @@ export class SearchStatements {
     private readonly filters: SearchFilters,
   ) {
     this.params = [language, text, userId];
-    this.where = ['m.user_id = $3', `m.search_vector @@ ${QUERY}`];
-    if (filters.sessionId) this.where.push(`m.session_id = ${this.param(filters.sessionId)}`);
-    if (filters.agentType) this.where.push(`m.agent_type = ${this.param(filters.agentType)}`);
-    if (filters.role) this.where.push(`m.role = ${this.param(filters.role)}`);
+    this.scope = ['m.user_id = $3'];
+    if (filters.sessionId) this.scope.push(`m.session_id = ${this.param(filters.sessionId)}`);
+    if (filters.agentType) this.scope.push(`m.agent_type = ${this.param(filters.agentType)}`);
+    if (filters.role) this.scope.push(`m.role = ${this.param(filters.role)}`);
   }
 
-  /** The number of matches, counting no further than `cap` (so it costs at most `cap` rows). */
+  /** The number of matches, counting no further than `cap` (so it costs at most `cap` rows past the index). */
   cappedCount(cap: number): { sql: string; params: unknown[] } {
     const params = [...this.params, cap];
     return { sql: `SELECT count(*)::int AS matches FROM (SELECT 1 ${this.from()} LIMIT $${params.length}) capped`, params };
   }
 
-  /** The planner's estimate of the number of matches, read from EXPLAIN: no row is read. */
+  /** The planner's estimate of the number of matches, from EXPLAIN: no row is read. */
   estimate(): { sql: string; params: unknown[] } {
     return { sql: `EXPLAIN (FORMAT JSON) SELECT 1 ${this.from()}`, params: [...this.params] };
+  }
+
+  /**
+   * How dense the matches are at the newest end: of the newest `window` messages under the filters (read in
+   * recency order, the text not considered), how many were read and how many match. Costs `window` rows at
+   * most, however many messages match in all. Sessions' visibility is left out: this only steers the plan.
+   */
+  probe(window: number): { sql: string; params: unknown[] } {
+    const params = [...this.params, window];
+    const sql = `SELECT count(*)::int AS read, (count(*) FILTER (WHERE search_vector @@ ${QUERY}))::int AS hits
+                   FROM (SELECT m.search_vector FROM chat_messages m WHERE ${this.scope.join(' AND ')}
+                          ORDER BY ${this.newestFirst()
+                            .map((key) => `m.${key}`)
+                            .join(', ')} LIMIT $${params.length}) newest`;
+    return { sql, params };
+  }
+
+  /**
+   * The planner's estimate of the messages under the filters (the text not considered), from EXPLAIN: no
+   * row is read. A session has one user, so its estimate leaves the user out: the planner would take the
+   * two as independent and halve a heavy user's session.
+   */
+  scopeSize(): { sql: string; params: unknown[] } {
+    const scope = this.filters.sessionId !== undefined ? this.scope.slice(1) : this.scope;
+    // The shared parameters are typed so that the list stays valid; those not in the WHERE decide nothing.
+    const sql = `EXPLAIN (FORMAT JSON) SELECT $1::regconfig, $2::text, $3::uuid FROM chat_messages m WHERE ${scope.join(' AND ')}`;
+    return { sql, params: [...this.params] };
   }
 
   /**
@@ -71,7 +99,7 @@ export class SearchStatements {
     const params = [...this.params];
     const param = (value: unknown) => `$${params.push(value)}`;
     const bySession = order === 'newest' && this.filters.sessionId !== undefined;
-    const sort = order === 'rank' ? ['rank DESC', 'id DESC'] : bySession ? ['seq DESC'] : ['created_at DESC', 'id DESC'];
+    const sort = order === 'rank' ? ['rank DESC', 'id DESC'] : this.newestFirst();
     const after: string[] = [];
     if (paging.mode === 'cursor') {
       const [, first, second] = paging.after;
@@ -91,17 +119,26 @@ export class SearchStatements {
     return { sql, params };
   }
 
+  /** Newest first: by seq within one session (its (session_id, seq) index), else by (created_at, id). */
+  private newestFirst(): string[] {
+    return this.filters.sessionId !== undefined ? ['seq DESC'] : ['created_at DESC', 'id DESC'];
+  }
+
   private param(value: unknown): string {
     return `$${this.params.push(value)}`;
   }
 
   /**
    * The visible matches: the user's messages in sessions of the same user that are not deleted. The one
-   * session join of search; a rule hiding more of a session's messages belongs here.
+   * session join of search; a rule hiding more of a session's messages belongs here. The join is a
+   * LATERAL lookup per match (OFFSET 0 keeps the planner from flattening it) rather than a hash of all
+   * the user's sessions: a search reads a bounded number of matches, and hashing 10,000 sessions cost
+   * more than the search itself.
    */
   private from(extra: string[] = []): string {
     return `FROM chat_messages m
-            JOIN chat_sessions s ON s.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL
-           WHERE ${[...this.where, ...extra].join(' AND ')}`;
+            JOIN LATERAL (SELECT s.title FROM chat_sessions s
+                           WHERE s.user_id = $3 AND s.id = m.session_id AND s.deleted_at IS NULL OFFSET 0) s ON true
+           WHERE ${[...this.scope, `m.search_vector @@ ${QUERY}`, ...extra].join(' AND ')}`;
   }
 }
