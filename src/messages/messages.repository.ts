@@ -195,7 +195,7 @@ export class MessagesRepository {
  * Newest messages a probe reads; how many times the limit the expected matches must be to skip counting;
  * how many rows a walk by recency may expect to read for one page.
  */
-const PROBE_WINDOW = 1000;
+const PROBE_WINDOW = 500;
 const DENSE_FACTOR = 2;
 const MAX_WALK = 5000;
 
