@@ -31,8 +31,9 @@ const snippetOf = (alias: string) =>
 
 /**
  * The search statements of one request, sharing their parameters ($1 language, $2 text, $3 user, then the
- * filters). Every statement reads the matches through `from()`, the one place that says which messages a
- * search can see: the user's own, in sessions that are not deleted.
+ * filters). Every statement that counts or returns matches reads them through `from()`, the one place that
+ * says which messages a search can see: the user's own, in sessions that are not deleted. (The probe and
+ * the scope estimate only steer the plan.)
  */
 export class SearchStatements {
   readonly params: unknown[];
