@@ -403,7 +403,7 @@ describe('messages', () => {
     it("finds only the caller's messages, best first, with session title and snippet", async () => {
       // "Import … imports" matches twice, so seq 2 ranks above the single mentions in 1 and 3.
       const res = await search(alice, { q: 'import' }).expect(200);
-      expect(res.body.total).toBe(3);
+      expect(res.body).toMatchObject({ total: 3, total_is_estimate: false, order: 'rank' });
       expect(res.body.data[0].seq).toBe(2);
       expect(new Set(res.body.data.slice(1).map((h: { seq: number }) => h.seq))).toEqual(new Set([1, 3]));
       expect(res.body.data[0].rank).toBeGreaterThan(res.body.data[1].rank);

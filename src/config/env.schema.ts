@@ -227,6 +227,16 @@ export class EnvironmentVariables {
   @Max(1_000_000)
   SESSIONS_MAX_PAGE_DEPTH = 5000;
 
+  /**
+   * Message search counts and ranks matches exactly up to this many; beyond, the total is an estimate and
+   * hits come newest first (ranking or counting them all would read every match).
+   */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SEARCH_EXACT_TOTAL_LIMIT = 1000;
+
   @toList()
   @IsString({ each: true })
   CORS_ORIGINS: string[] = [];

@@ -20,7 +20,8 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 /** The table as the migrations make it (test/schema.e2e-spec.ts holds the two together). */
 @Entity('chat_messages')
 @Unique('chat_messages_session_seq_key', ['userId', 'sessionId', 'seq'])
-@Index('chat_messages_search_idx', ['searchVector'], { type: 'gin' })
+@Index('chat_messages_user_search_idx', ['userId', 'sessionId', 'searchVector'], { type: 'gin' })
+@Index('chat_messages_user_created_at_idx', ['userId', 'createdAt', 'id'])
 @Index('chat_messages_user_session_role_seq_idx', ['userId', 'sessionId', 'role', 'seq'])
 @Check('chat_messages_role_check', `role IN ('user', 'assistant', 'system', 'tool')`)
 @Check('chat_messages_tokens_check', 'prompt_tokens >= 0 AND completion_tokens >= 0')

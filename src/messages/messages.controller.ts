@@ -14,7 +14,7 @@ import {
   SearchMessagesQueryDto,
   UpdateMessageDto,
 } from './dto/message-request.dto.js';
-import { MessageBatchResponseDto, MessagePageDto, MessageResponseDto, SearchHitDto, SearchPageDto } from './dto/message-response.dto.js';
+import { MessageBatchResponseDto, MessagePageDto, MessageResponseDto, SearchPageDto } from './dto/message-response.dto.js';
 import { MESSAGE_NOT_FOUND } from './message.errors.js';
 import { MessagesService } from './messages.service.js';
 
@@ -76,13 +76,17 @@ export class MessagesController {
 
   @Get('messages/search')
   @ApiOperation({
-    summary: 'Full-text search over your messages, best first',
+    summary: 'Full-text search over your messages: best first, or newest first when many match',
     description:
-      'page_size default 20, max 100. `page` mode reaches at most SEARCH_MAX_PAGE_DEPTH (1000) results deep; page further by cursor.',
+      'Up to SEARCH_EXACT_TOTAL_LIMIT (1000) matches: every match is ranked, hits come best first (`order: rank`) and `total` ' +
+      'is exact. Beyond that, ranking and counting them all would read every match: hits come newest first (`order: newest`), ' +
+      'each still with its `rank`, and `total` is an estimate (`total_is_estimate: true`). A cursor walk keeps the order of its ' +
+      'first page. page_size default 20, max 100. `page` mode reaches at most SEARCH_MAX_PAGE_DEPTH (1000) results deep; page ' +
+      'further by cursor.',
   })
   @ApiOkResponse({ type: SearchPageDto })
   @ApiProblems(400, 401)
-  search(@CurrentUser() user: AuthUser, @Query() query: SearchMessagesQueryDto): Promise<PageEnvelope<SearchHitDto>> {
+  search(@CurrentUser() user: AuthUser, @Query() query: SearchMessagesQueryDto): Promise<SearchPageDto> {
     return this.messages.search(user, query);
   }
 

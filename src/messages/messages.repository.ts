@@ -17,15 +17,10 @@ import {
   type NewMessage,
   type NotStoredReason,
 } from './messages.sql.js';
+import { SearchStatements, type SearchFilters, type SearchKey, type SearchOrder } from './search.sql.js';
 
 /** An append either stored every message or none, and then says why. */
 export type AppendResult = { stored: MessageRow[] } | { stored: null; reason: NotStoredReason };
-
-export interface SearchFilters {
-  sessionId?: string;
-  agentType?: string;
-  role?: MessageRole;
-}
 
 export interface SearchRow {
   id: string;
@@ -39,7 +34,12 @@ export interface SearchRow {
   created_at: Date;
 }
 
-export type SearchKey = [number, string];
+export interface SearchResult {
+  rows: SearchRow[];
+  total: number;
+  totalIsEstimate: boolean;
+  order: SearchOrder;
+}
 
 /**
  * The statements on chat_messages. Plain reads and writes use TypeORM on the ChatMessage entity; SQL is
@@ -130,51 +130,72 @@ export class MessagesRepository {
   }
 
   /**
-   * Full-text search over the user's messages in visible sessions, best first. The inner query ranks the
-   * matches and picks the page's ids (keyset on (rank, id) in cursor mode); only those rows are read again
-   * for their snippet, since ts_headline over every skipped match is what made deep pages slow. Snippets are
-   * HTML-escaped before ts_headline marks the matches, so `<mark>` is the only markup a client receives.
+   * Full-text search over the user's messages in visible sessions (see SearchStatements). Up to
+   * `exactTotalLimit` matches the total is exact and hits come best first; beyond it they come newest first
+   * and the total is an estimate (at least the limit + 1): ranking and an exact count both read every match.
+   * A cursor keeps the order its walk started in.
+   *
+   * How to read is decided from estimates. Where the planner expects many matches, a probe of the newest
+   * PROBE_WINDOW messages measures how dense they are there; if dense, the count is skipped (the GIN
+   * bitmap holds every match: 0.45 s for 250,000) and a walk by recency fills the page, its density giving
+   * the estimated total. Otherwise the matches are counted through the GIN index, no further than the
+   * limit + 1. Parallel plans are off: every statement here reads a bounded number of rows, and starting
+   * workers cost more than that (150-255 ms instead of 2.4 ms for a single match).
    */
-  async search(
+  search(
     userId: string,
     language: string,
     text: string,
     filters: SearchFilters,
     paging: Paging<SearchKey>,
+    exactTotalLimit: number,
     manager = this.dataSource.manager,
-  ): Promise<{ rows: SearchRow[]; total: number }> {
-    const params: unknown[] = [language, text, userId];
-    const where = ['m.user_id = $3', 'm.search_vector @@ q.query'];
-    if (filters.sessionId) where.push(`m.session_id = $${params.push(filters.sessionId)}`);
-    if (filters.agentType) where.push(`m.agent_type = $${params.push(filters.agentType)}`);
-    if (filters.role) where.push(`m.role = $${params.push(filters.role)}`);
-    const matches = `
-      FROM chat_messages m
-      JOIN chat_sessions s ON s.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL
-      CROSS JOIN (SELECT websearch_to_tsquery($1::regconfig, $2) AS query) q
-     WHERE ${where.join(' AND ')}`;
-    const countParams = [...params];
-
-    const rank = 'ts_rank(m.search_vector, q.query)';
-    const after =
-      paging.mode === 'cursor'
-        ? `AND (${rank}, m.id) < ($${params.push(paging.after[0])}::real, $${params.push(paging.after[1])}::uuid)`
-        : '';
-    const limit = `LIMIT $${params.push(paging.size + 1)}`;
-    const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
-    const escaped = "replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
-    // One statement after the other: a request holds at most one pooled connection.
-    const rows: SearchRow[] = await manager.query(
-      `SELECT m.id, m.session_id, s.title AS session_title, m.seq, m.role, m.agent_type, m.created_at, page.rank,
-              ts_headline($1::regconfig, ${escaped}, page.query, 'StartSel=<mark>, StopSel=</mark>, MinWords=8, MaxWords=30, MaxFragments=2') AS snippet
-         FROM (SELECT m.id, q.query, ${rank} AS rank ${matches} ${after}
-                ORDER BY rank DESC, m.id DESC ${limit} ${offset}) page
-         JOIN chat_messages m ON m.id = page.id AND m.user_id = $3
-         JOIN chat_sessions s ON s.user_id = m.user_id AND s.id = m.session_id
-        ORDER BY page.rank DESC, page.id DESC`,
-      params,
-    );
-    const [counted] = await manager.query(`SELECT count(*)::int AS total ${matches}`, countParams);
-    return { rows, total: counted.total };
+  ): Promise<SearchResult> {
+    const statements = new SearchStatements(userId, language, text, filters);
+    const many = DENSE_FACTOR * exactTotalLimit;
+    return manager.transaction(async (tx) => {
+      await tx.query('SET LOCAL max_parallel_workers_per_gather = 0');
+      const planned = await plannedRows(tx, statements.estimate());
+      let probe = planned > many ? await probeNewest(tx, statements, paging.size) : null;
+      let matches: number | null = null;
+      if (!(probe && probe.walkable && probe.expected > many)) {
+        const count = statements.cappedCount(exactTotalLimit + 1);
+        [{ matches }] = (await tx.query(count.sql, count.params)) as { matches: number }[];
+      }
+      const exact = matches !== null && matches <= exactTotalLimit;
+      const order: SearchOrder = paging.mode === 'cursor' ? paging.after[0] : exact ? 'rank' : 'newest';
+      if (order === 'newest') {
+        probe ??= await probeNewest(tx, statements, paging.size);
+        // Left to itself the planner, underestimating a heavy user's matches, reads them all through the bitmap.
+        if (probe.walkable) await tx.query('SET LOCAL enable_bitmapscan = off');
+      }
+      const page = statements.page(order, paging);
+      const rows: SearchRow[] = await tx.query(page.sql, page.params);
+      const total = exact ? matches! : Math.max(exactTotalLimit + 1, matches ?? 0, probe?.expected ?? planned);
+      return { rows, total, totalIsEstimate: !exact, order };
+    });
   }
+}
+
+/**
+ * Newest messages a probe reads; how many times the limit the expected matches must be to skip counting;
+ * how many rows a walk by recency may expect to read for one page.
+ */
+const PROBE_WINDOW = 500;
+const DENSE_FACTOR = 2;
+const MAX_WALK = 5000;
+
+/** The matches the newest messages predict over all messages under the filters, and whether a walk fills a page soon. */
+async function probeNewest(manager: EntityManager, statements: SearchStatements, pageSize: number) {
+  const probe = statements.probe(PROBE_WINDOW);
+  const [{ read, hits }]: { read: number; hits: number }[] = await manager.query(probe.sql, probe.params);
+  const walkable = hits * MAX_WALK >= (pageSize + 1) * read;
+  if (read < PROBE_WINDOW) return { expected: hits, walkable };
+  const scope = await plannedRows(manager, statements.scopeSize());
+  return { expected: Math.round((hits / read) * Math.max(scope, read)), walkable };
+}
+
+async function plannedRows(manager: EntityManager, { sql, params }: { sql: string; params: unknown[] }): Promise<number> {
+  const [row]: { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[] = await manager.query(sql, params);
+  return Math.round(row['QUERY PLAN'][0].Plan['Plan Rows']);
 }

@@ -9,19 +9,34 @@ import { validationFailed, type FieldError } from '../common/problem/problem.js'
 import { SessionCounters } from '../sessions/session-counters.js';
 import { sessionInactive, sessionNotFound } from '../sessions/session.errors.js';
 import type { CreateMessageDto, ListMessagesQueryDto, SearchMessagesQueryDto, UpdateMessageDto } from './dto/message-request.dto.js';
-import type { MessageResponseDto, SearchHitDto, SessionStatsDto } from './dto/message-response.dto.js';
+import type { MessageResponseDto, SearchHitDto, SearchPageDto, SessionStatsDto } from './dto/message-response.dto.js';
 import { toMessageResponse, type MessageRow } from './message-row.js';
 import { QuotaService } from '../usage/quota.service.js';
 import { messageNotFound } from './message.errors.js';
-import { MessagesRepository, type AppendResult, type SearchKey, type SearchRow } from './messages.repository.js';
+import { MessagesRepository, type AppendResult, type SearchRow } from './messages.repository.js';
 import type { AppendOptions, NewMessage, NotStoredReason } from './messages.sql.js';
+import type { SearchKey, SearchOrder } from './search.sql.js';
 
 const HISTORY_PAGE = { defaultSize: 50, maxSize: 200 };
 const SEARCH_PAGE = { defaultSize: 20, maxSize: 100 };
 
 const isSeqKey = (key: unknown): key is [number] => Array.isArray(key) && key.length === 1 && Number.isInteger(key[0]);
-const isSearchKey = (key: unknown): key is SearchKey =>
-  Array.isArray(key) && key.length === 2 && typeof key[0] === 'number' && Number.isFinite(key[0]) && typeof key[1] === 'string';
+/** The key shapes of SearchKey; within one session `newest` continues by seq. */
+const searchKeyOf =
+  (bySession: boolean) =>
+  (key: unknown): key is SearchKey => {
+    if (!Array.isArray(key)) return false;
+    const [order, first, second] = key as unknown[];
+    if (order === 'rank') return key.length === 3 && typeof first === 'number' && Number.isFinite(first) && typeof second === 'string';
+    if (order !== 'newest') return false;
+    if (bySession) return key.length === 2 && Number.isInteger(first);
+    return key.length === 3 && typeof first === 'string' && !Number.isNaN(Date.parse(first)) && typeof second === 'string';
+  };
+
+function hitKey(order: SearchOrder, bySession: boolean, row: SearchRow): SearchKey {
+  if (order === 'rank') return ['rank', row.rank, row.id];
+  return bySession ? ['newest', row.seq] : ['newest', row.created_at.toISOString(), row.id];
+}
 
 @Injectable()
 export class MessagesService {
@@ -117,11 +132,12 @@ export class MessagesService {
     };
   }
 
-  async search(user: AuthUser, query: SearchMessagesQueryDto): Promise<PageEnvelope<SearchHitDto>> {
+  async search(user: AuthUser, query: SearchMessagesQueryDto): Promise<SearchPageDto> {
     const filters = { sessionId: query.session_id, agentType: query.agent_type, role: query.role };
+    const bySession = filters.sessionId !== undefined;
     const scope = JSON.stringify(['search', query.q, filters]);
-    const paging = this.pagination.resolve(query, SEARCH_PAGE, scope, isSearchKey);
-    // Every page ranks all matches and skips the earlier ones, so `page` mode has a floor it cannot go past.
+    const paging = this.pagination.resolve(query, SEARCH_PAGE, scope, searchKeyOf(bySession));
+    // A page skips the earlier hits one by one, so `page` mode has a floor it cannot go past.
     const maxDepth = this.config.get('SEARCH_MAX_PAGE_DEPTH', { infer: true });
     if (paging.mode === 'page' && paging.offset + paging.size > maxDepth) {
       throw validationFailed([
@@ -129,8 +145,11 @@ export class MessagesService {
       ]);
     }
     const language = this.config.get('SEARCH_LANGUAGE', { infer: true });
-    const { rows, total } = await this.reads.run((manager) => this.messages.search(user.id, language, query.q, filters, paging, manager));
-    return this.pagination.envelope(rows, paging, total, scope, (row): SearchKey => [row.rank, row.id], toSearchHit);
+    const exactLimit = this.config.get('SEARCH_EXACT_TOTAL_LIMIT', { infer: true });
+    const result = await this.reads.run((manager) => this.messages.search(user.id, language, query.q, filters, paging, exactLimit, manager));
+    const keyOf = (row: SearchRow) => hitKey(result.order, bySession, row);
+    const envelope = this.pagination.envelope(result.rows, paging, result.total, scope, keyOf, toSearchHit);
+    return { ...envelope, total_is_estimate: result.totalIsEstimate, order: result.order };
   }
 
   private async store(

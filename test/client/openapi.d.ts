@@ -120,8 +120,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Full-text search over your messages, best first
-         * @description page_size default 20, max 100. `page` mode reaches at most SEARCH_MAX_PAGE_DEPTH (1000) results deep; page further by cursor.
+         * Full-text search over your messages: best first, or newest first when many match
+         * @description Up to SEARCH_EXACT_TOTAL_LIMIT (1000) matches: every match is ranked, hits come best first (`order: rank`) and `total` is exact. Beyond that, ranking and counting them all would read every match: hits come newest first (`order: newest`), each still with its `rank`, and `total` is an estimate (`total_is_estimate: true`). A cursor walk keeps the order of its first page. page_size default 20, max 100. `page` mode reaches at most SEARCH_MAX_PAGE_DEPTH (1000) results deep; page further by cursor.
          */
         get: operations["MessagesController_search"];
         put?: never;
@@ -748,7 +748,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /**
-             * @description Relevance; results come best first.
+             * @description Relevance (ts_rank). Hits come best first when `order` is `rank`.
              * @example 0.0759
              */
             rank: number;
@@ -775,6 +775,12 @@ export interface components {
              */
             next_cursor: string | null;
             /**
+             * @description `rank`: best first (at most SEARCH_EXACT_TOTAL_LIMIT matches, all ranked). `newest`: newest first, when more match, since ranking them all would read every match. A cursor walk keeps the order of its first page.
+             * @example rank
+             * @enum {string}
+             */
+            order: "rank" | "newest";
+            /**
              * @description null when paging by cursor.
              * @example 1
              */
@@ -786,6 +792,11 @@ export interface components {
              * @example 42
              */
             total: number;
+            /**
+             * @description false: `total` is the exact number of matches. true: more than SEARCH_EXACT_TOTAL_LIMIT (default 1000) messages match, and `total` is an estimate (at least that limit + 1).
+             * @example false
+             */
+            total_is_estimate: boolean;
         };
         SessionDetailDto: {
             /** @example primary */

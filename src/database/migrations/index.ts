@@ -6,6 +6,7 @@ import { RegisterGeneratedColumns1795306000000 } from './1795306000000-RegisterG
 import { CreateModelCallReservations1795306100000 } from './1795306100000-CreateModelCallReservations.js';
 import { KeysCarryTheUser1795306200000 } from './1795306200000-KeysCarryTheUser.js';
 import { AddSessionCounters1795306400000 } from './1795306400000-AddSessionCounters.js';
+import { SearchIndexes1795306500000 } from './1795306500000-SearchIndexes.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CreateModelCallReservations1795306100000,
   KeysCarryTheUser1795306200000,
   AddSessionCounters1795306400000,
+  SearchIndexes1795306500000,
 ];

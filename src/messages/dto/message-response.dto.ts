@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
 import { TokenCountsDto } from '../../usage/dto/usage-response.dto.js';
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity.js';
+import { SEARCH_ORDERS, type SearchOrder } from '../search.sql.js';
 
 export class MessageResponseDto {
   @ApiProperty({ format: 'uuid' })
@@ -74,14 +75,31 @@ export class SearchHitDto {
   @ApiProperty({ example: 'the nightly <mark>import</mark> <mark>fails</mark> because…', description: 'Matches wrapped in <mark>.' })
   snippet!: string;
 
-  @ApiProperty({ example: 0.0759, description: 'Relevance; results come best first.' })
+  @ApiProperty({ example: 0.0759, description: 'Relevance (ts_rank). Hits come best first when `order` is `rank`.' })
   rank!: number;
 
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 }
 
-export class SearchPageDto extends PageOf(SearchHitDto) {}
+export class SearchPageDto extends PageOf(SearchHitDto) {
+  @ApiProperty({
+    example: false,
+    description:
+      'false: `total` is the exact number of matches. true: more than SEARCH_EXACT_TOTAL_LIMIT (default 1000) messages match, ' +
+      'and `total` is an estimate (at least that limit + 1).',
+  })
+  total_is_estimate!: boolean;
+
+  @ApiProperty({
+    enum: SEARCH_ORDERS,
+    example: 'rank',
+    description:
+      '`rank`: best first (at most SEARCH_EXACT_TOTAL_LIMIT matches, all ranked). `newest`: newest first, when more match, ' +
+      'since ranking them all would read every match. A cursor walk keeps the order of its first page.',
+  })
+  order!: SearchOrder;
+}
 
 export class SessionStatsDto extends TokenCountsDto {
   @ApiProperty({ type: 'integer', example: 12 })
