@@ -94,12 +94,19 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
 }
 
 /**
- * "Messages of session $1, which belongs to user $2". Ownership is checked once, on the session row: written
- * as `user_id = $2` on the messages, PostgreSQL would take the two conditions as independent, expect a few
- * hundred rows instead of the whole session, and sort the session instead of walking the (session_id, seq)
- * index.
+ * "Visible messages of session $1, which belongs to user $2". Ownership is checked once, on the session row:
+ * written as `user_id = $2` on the messages, PostgreSQL would take the two conditions as independent, expect
+ * a few hundred rows instead of the whole session, and sort the session instead of walking the
+ * (session_id, seq) index. The same subquery applies the history floor (no session: NULL, no rows).
  */
-export const OF_OWNED_SESSION = 'session_id = $1 AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = $1 AND s.user_id = $2)';
+export const OF_OWNED_SESSION =
+  'session_id = $1 AND seq > (SELECT s.history_floor_seq FROM chat_sessions s WHERE s.id = $1 AND s.user_id = $2)';
+
+/**
+ * The one visibility rule for a message `m` of a session `s` joined to it: a cleared history (seq at or
+ * below the session's floor) is invisible to every read until the erasure worker has deleted it.
+ */
+export const ABOVE_HISTORY_FLOOR = 'm.seq > s.history_floor_seq';
 
 /**
  * One page of a session's history and the session's message count, in ONE statement (one round trip on one
@@ -116,7 +123,7 @@ export function historyPageQuery(
   paging: Paging<[number]>,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [sessionId, userId];
-  const where = ['m.session_id = s.id'];
+  const where = ['m.session_id = s.id', ABOVE_HISTORY_FLOOR];
   if (role) where.push(`m.role = $${params.push(role)}`);
   if (paging.mode === 'cursor') where.push(`m.seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;

@@ -2,7 +2,7 @@ import type { UserRole } from '../common/auth/auth-user.js';
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 @Entity('users')
-@Index('users_email_key', ['email'], { unique: true })
+@Index('users_email_key', ['email'], { unique: true, where: 'deleted_at IS NULL' })
 @Index('users_created_at_idx', ['createdAt', 'id'])
 @Check('users_role_check', `role IN ('user', 'admin')`)
 @Check('users_email_lowercase_check', 'email = lower(email)')
@@ -40,4 +40,8 @@ export class User {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
   updatedAt!: Date;
+
+  /** Set when the account is erased: from then on no read sees it, and the erasure worker removes it. */
+  @Column({ name: 'deleted_at', type: 'timestamptz', precision: 3, nullable: true, select: false })
+  deletedAt!: Date | null;
 }

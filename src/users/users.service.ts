@@ -1,9 +1,10 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, type EntityManager } from 'typeorm';
+import { IsNull, Repository, type EntityManager } from 'typeorm';
 import { keysetPredicate, Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { problem, ProblemException, unauthorized } from '../common/problem/problem.js';
 import { escapeLike, isPgError, UNIQUE_VIOLATION } from '../common/sql.js';
+import { ErasuresService } from '../erasure/erasures.service.js';
 import { PasswordHasher } from './auth/password-hasher.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/update-user.dto.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from './dto/user-response.dto.js';
@@ -23,6 +24,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly hasher: PasswordHasher,
     private readonly pagination: Pagination,
+    private readonly erasures: ErasuresService,
   ) {}
 
   async create(email: string, password: string, displayName: string | null, role: UserRole = 'user'): Promise<User> {
@@ -38,11 +40,16 @@ export class UsersService {
 
   /** The one query that reads a password hash. */
   findByEmailWithPassword(email: string): Promise<User | null> {
-    return this.users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email }).getOne();
+    return this.users
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.email = :email AND u.deleted_at IS NULL', { email })
+      .getOne();
   }
 
+  /** An erased account (deleted_at set, its rows still being removed) is found by no read. */
   findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
+    return this.users.findOneBy({ id, deletedAt: IsNull() });
   }
 
   async get(id: string): Promise<User> {
@@ -62,7 +69,7 @@ export class UsersService {
     const patch: Partial<User> = {};
     if (dto.display_name !== undefined) patch.displayName = dto.display_name;
     if (dto.avatar_url !== undefined) patch.avatarUrl = dto.avatar_url;
-    if (Object.keys(patch).length > 0) await this.users.update({ id }, patch);
+    if (Object.keys(patch).length > 0) await this.users.update({ id, deletedAt: IsNull() }, patch);
     return this.getSelf(id);
   }
 
@@ -74,18 +81,27 @@ export class UsersService {
     if (Object.keys(patch).length === 0) return this.get(id);
     await this.users.manager.transaction(async (manager) => {
       if (patch.role === 'user') await this.keepAnAdmin(manager, id);
-      await manager.update(User, { id }, patch);
+      await manager.update(User, { id, deletedAt: IsNull() }, patch);
     });
     return this.get(id);
   }
 
-  /** Deletes the user; foreign keys cascade to sessions, messages, usage and refresh tokens. */
+  /**
+   * Erases the user, whatever they own: the tombstone hides the account from every read at once (its
+   * tokens open nothing, its email is free again), and the erasure worker deletes its sessions, messages,
+   * usage and tokens in batches, then the row itself.
+   */
   async remove(id: string): Promise<void> {
     await this.users.manager.transaction(async (manager) => {
       await this.keepAnAdmin(manager, id);
-      const { affected } = await manager.delete(User, { id });
+      const [, affected] = (await manager.query(
+        'UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL',
+        [id],
+      )) as [unknown, number];
       if (!affected) throw userNotFound();
+      await this.erasures.queueUser(manager, id);
     });
+    this.erasures.started();
   }
 
   /**
@@ -95,7 +111,8 @@ export class UsersService {
   private async keepAnAdmin(manager: EntityManager, id: string): Promise<void> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [ADMIN_ROLE_LOCK]);
     const [row] = (await manager.query(
-      `SELECT (SELECT role FROM users WHERE id = $1) AS role, (SELECT count(*)::int FROM users WHERE role = 'admin') AS admins`,
+      `SELECT (SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL) AS role,
+              (SELECT count(*)::int FROM users WHERE role = 'admin' AND deleted_at IS NULL) AS admins`,
       [id],
     )) as { role: UserRole | null; admins: number }[];
     if (row.role === 'admin' && row.admins <= 1) throw problem(LAST_ADMIN);
@@ -132,8 +149,8 @@ export class UsersService {
     const search = query.search?.trim().toLowerCase() ?? '';
     const scope = JSON.stringify(['users', search]);
     const paging = this.pagination.resolve(query, this.pagination.configuredLimits, scope, isUserKey);
-    const filtered = this.users.createQueryBuilder('u');
-    if (search) filtered.where(`u.email LIKE :pattern`, { pattern: `%${escapeLike(search)}%` });
+    const filtered = this.users.createQueryBuilder('u').where('u.deleted_at IS NULL');
+    if (search) filtered.andWhere(`u.email LIKE :pattern`, { pattern: `%${escapeLike(search)}%` });
     const total = await filtered.clone().getCount();
 
     const page = filtered
