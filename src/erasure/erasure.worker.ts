@@ -3,7 +3,15 @@ import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
-import { CLAIM_SQL, ERASURE_FINISH, ERASURE_STEPS, FAILED_SQL, PROGRESS_SQL, WAIT_FOR_USERS_SQL, type ErasureTarget } from './erasure.sql.js';
+import {
+  CLAIM_SQL,
+  ERASURE_FINISH,
+  ERASURE_STEPS,
+  FAILED_SQL,
+  PROGRESS_SQL,
+  WAIT_FOR_USERS_SQL,
+  type ErasureTarget,
+} from './erasure.sql.js';
 
 export interface DrainReport {
   batches: number;
@@ -82,7 +90,8 @@ export class ErasureWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.again = false;
       await this.work(report);
     }
-    if (report.batches > 0) this.logger.log(`erased ${report.rows} rows in ${report.batches} batches; ${report.finished.length} erasures done`);
+    if (report.batches > 0)
+      this.logger.log(`erased ${report.rows} rows in ${report.batches} batches; ${report.finished.length} erasures done`);
     return report;
   }
 
