@@ -130,10 +130,6 @@ describe('erasure of any size', () => {
       }
       for (const id of ids) expect(await rowsOf(id)).toEqual(empty);
     });
-
-    it('keeps the last admin', async () => {
-      expectProblem(await request(t.server).delete(`${API}/users/me`).set(admin.auth), 409, 'last_admin');
-    });
   });
 
   describe('a session, permanently', () => {
