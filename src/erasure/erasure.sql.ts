@@ -19,16 +19,19 @@ interface Step {
   params: (target: ErasureTarget, batch: number) => unknown[];
 }
 
-/** `key`: the columns that, with user_id, name one row (the primary key's other columns). */
-const byUser = (table: string, key = 'id'): Step => ({
-  sql: `DELETE FROM ${table} WHERE user_id = $1 AND (${key}) IN (SELECT ${key} FROM ${table} WHERE user_id = $1 LIMIT $2)`,
-  params: (t, batch) => [t.user_id, batch],
-});
+/**
+ * The batch is picked by ctid into an array (an InitPlan), so the DELETE itself is a TID scan of exactly
+ * those rows; written as `id IN (subquery)` PostgreSQL may hash-join the user's whole table on every batch.
+ * Both levels say user_id, so a database sharded by user routes the statement to one shard.
+ */
+const batchOf = (table: string, where: string): string =>
+  `DELETE FROM ${table} WHERE user_id = $1 AND ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE user_id = $1 ${where} LIMIT $2))`;
+
+const byUser = (table: string): Step => ({ sql: batchOf(table, ''), params: (t, batch) => [t.user_id, batch] });
 
 const sessionMessages: Step = {
-  sql: `DELETE FROM chat_messages WHERE user_id = $1 AND id IN (
-          SELECT id FROM chat_messages WHERE user_id = $1 AND session_id = $2 AND seq <= $3 LIMIT $4)`,
-  params: (t, batch) => [t.user_id, t.session_id, t.floor_seq ?? 2_147_483_647, batch],
+  sql: batchOf('chat_messages', 'AND session_id = $3 AND seq <= $4'),
+  params: (t, batch) => [t.user_id, batch, t.session_id, t.floor_seq ?? 2_147_483_647],
 };
 
 /** In order: children before their parents, so the last statement (`finish`) never cascades far. */
@@ -36,7 +39,7 @@ export const ERASURE_STEPS: Record<ErasureKind, Step[]> = {
   user: [
     byUser('chat_messages'),
     byUser('chat_sessions'),
-    byUser('usage_daily', 'day, agent_type, model, session_id'),
+    byUser('usage_daily'),
     byUser('refresh_tokens'),
     byUser('model_call_reservations'),
   ],
