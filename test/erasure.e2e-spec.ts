@@ -114,6 +114,26 @@ describe('erasure of any size', () => {
       expect(await rowsOf(user.id)).toEqual(empty);
     });
 
+    it('records a failed batch on the erasure and carries on once the cause is gone', async () => {
+      const { user } = await heavyUser();
+      await request(t.server).delete(`${API}/users/me`).set(user.auth).expect(204);
+      const impatient = await createTestApp({ ...TINY, DATABASE_LOCK_TIMEOUT_MS: '50' });
+      const blocker = await db.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM chat_messages WHERE user_id = $1 FOR UPDATE', [user.id]);
+        expect(await worker(impatient).runBatch([user.id])).toEqual({ failed: true });
+        const [erasure] = (await db.query('SELECT attempts, last_error FROM erasures WHERE user_id = $1', [user.id])).rows;
+        expect(erasure).toEqual({ attempts: 1, last_error: expect.stringMatching(/lock timeout/) });
+      } finally {
+        await blocker.query('ROLLBACK');
+        blocker.release();
+        await impatient.close();
+      }
+      expect((await worker().drainFor([user.id])).failures).toBe(0);
+      expect(await rowsOf(user.id)).toEqual(empty);
+    });
+
     it('two instances share the work: each erasure is done once, with no deadlock or failed batch', async () => {
       const users = await Promise.all([0, 1, 2, 3].map(() => heavyUser()));
       for (const { user } of users) await request(t.server).delete(`${API}/users/me`).set(user.auth).expect(204);
