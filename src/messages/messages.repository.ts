@@ -10,6 +10,7 @@ import {
   appendParams,
   historyPageQuery,
   historyPageRows,
+  ABOVE_HISTORY_FLOOR,
   MESSAGE_COLUMNS,
   OF_OWNED_SESSION,
   type AppendOptions,
@@ -77,8 +78,13 @@ export class MessagesRepository {
     return historyPageRows(await this.dataSource.query(sql, params));
   }
 
-  countByRole(userId: string, sessionId: string, role: MessageRole): Promise<number> {
-    return this.dataSource.manager.countBy(ChatMessage, { sessionId, userId, role });
+  async countByRole(userId: string, sessionId: string, role: MessageRole): Promise<number> {
+    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS count FROM chat_messages WHERE ${OF_OWNED_SESSION} AND role = $3`, [
+      sessionId,
+      userId,
+      role,
+    ])) as { count: number }[];
+    return row.count;
   }
 
   /** The latest `limit` messages, oldest first. */
@@ -93,7 +99,7 @@ export class MessagesRepository {
   /** A message of a session the user can see (not soft-deleted). */
   async find(userId: string, id: string): Promise<MessageRow | null> {
     const query = selectColumns(this.dataSource.manager.createQueryBuilder().from(ChatMessage, 'm'), 'm', MESSAGE_COLUMNS.split(', '))
-      .innerJoin(ChatSession, 's', 's.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL')
+      .innerJoin(ChatSession, 's', `s.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL AND ${ABOVE_HISTORY_FLOOR}`)
       .where('m.id = :id AND m.user_id = :userId', { id, userId });
     return (await query.getRawOne<MessageRow>()) ?? null;
   }
@@ -124,11 +130,6 @@ export class MessagesRepository {
       .returning('coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS tokens')
       .execute();
     return (raw as { tokens: number }[])[0];
-  }
-
-  /** Empties the history of a session the caller has locked (SessionCounters.lock). */
-  async deleteAll(manager: EntityManager, userId: string, sessionId: string): Promise<void> {
-    await manager.delete(ChatMessage, { sessionId, userId });
   }
 
   async statsByRole(userId: string, sessionId: string) {
@@ -165,7 +166,7 @@ export class MessagesRepository {
     if (filters.role) where.push(`m.role = $${params.push(filters.role)}`);
     const matches = `
       FROM chat_messages m
-      JOIN chat_sessions s ON s.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL
+      JOIN chat_sessions s ON s.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL AND ${ABOVE_HISTORY_FLOOR}
       CROSS JOIN (SELECT websearch_to_tsquery($1::regconfig, $2) AS query) q
      WHERE ${where.join(' AND ')}`;
     const countParams = [...params];

@@ -6,6 +6,7 @@ import type { AuthUser } from '../common/auth/auth-user.js';
 import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
+import { ErasuresService } from '../erasure/erasures.service.js';
 import { SessionCounters } from '../sessions/session-counters.js';
 import { sessionInactive, sessionNotFound } from '../sessions/session.errors.js';
 import type { CreateMessageDto, ListMessagesQueryDto, SearchMessagesQueryDto, UpdateMessageDto } from './dto/message-request.dto.js';
@@ -33,6 +34,7 @@ export class MessagesService {
     private readonly quota: QuotaService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly reads: LagTolerantReads,
+    private readonly erasures: ErasuresService,
   ) {}
 
   async append(user: AuthUser, sessionId: string, dto: CreateMessageDto): Promise<MessageResponseDto> {
@@ -90,12 +92,14 @@ export class MessagesService {
     });
   }
 
+  /** Hides the whole history at once (see SessionCounters.historyCleared) and queues its erasure. */
   async clear(user: AuthUser, sessionId: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       if (!(await this.sessions.lock(tx, user.id, sessionId))) throw sessionNotFound();
-      await this.messages.deleteAll(tx, user.id, sessionId);
-      await this.sessions.historyCleared(tx, user.id, sessionId);
+      const floor = await this.sessions.historyCleared(tx, user.id, sessionId);
+      if (floor > 0) await this.erasures.queueHistory(tx, user.id, sessionId, floor);
     });
+    this.erasures.started();
   }
 
   async stats(user: AuthUser, sessionId: string): Promise<SessionStatsDto> {

@@ -94,12 +94,20 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
 }
 
 /**
- * "Messages of session $1 of user $2": both leading columns of the (user_id, session_id, seq) key, so the
- * statement reaches one user's rows (one shard) and walks the index in seq order. The composite foreign key
- * guarantees such rows belong to that user's session; the extended statistics
- * chat_messages_session_user_stats tell the planner the two conditions are not independent.
+ * "Visible messages of session $1 of user $2": both leading columns of the (user_id, session_id, seq) key, so
+ * the statement reaches one user's rows (one shard) and walks the index in seq order. The composite foreign
+ * key guarantees such rows belong to that user's session; the extended statistics
+ * chat_messages_session_user_stats tell the planner the two conditions are not independent. The subquery
+ * applies the history floor (no such session: NULL, no rows).
  */
-export const OF_OWNED_SESSION = 'user_id = $2 AND session_id = $1';
+export const OF_OWNED_SESSION =
+  'user_id = $2 AND session_id = $1 AND seq > (SELECT s.history_floor_seq FROM chat_sessions s WHERE s.user_id = $2 AND s.id = $1)';
+
+/**
+ * The one visibility rule for a message `m` of a session `s` joined to it: a cleared history (seq at or
+ * below the session's floor) is invisible to every read until the erasure worker has deleted it.
+ */
+export const ABOVE_HISTORY_FLOOR = 'm.seq > s.history_floor_seq';
 
 /**
  * One page of a session's history and the session's message count, in ONE statement (one round trip on one
@@ -116,7 +124,7 @@ export function historyPageQuery(
   paging: Paging<[number]>,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [sessionId, userId];
-  const where = ['m.user_id = s.user_id', 'm.session_id = s.id'];
+  const where = ['m.user_id = s.user_id', 'm.session_id = s.id', ABOVE_HISTORY_FLOOR];
   if (role) where.push(`m.role = $${params.push(role)}`);
   if (paging.mode === 'cursor') where.push(`m.seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;

@@ -26,6 +26,8 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 @Check('chat_sessions_deleted_inactive_check', 'deleted_at IS NULL OR NOT is_active')
 @Check('chat_sessions_metadata_object_check', `jsonb_typeof(metadata) = 'object'`)
 @Check('chat_sessions_counters_check', 'message_count >= 0 AND total_tokens >= 0')
+@Check('chat_sessions_history_floor_check', 'history_floor_seq >= 0 AND history_floor_seq <= last_seq')
+@Check('chat_sessions_erased_deleted_check', 'erased_at IS NULL OR deleted_at IS NOT NULL')
 export class ChatSession {
   /** Leads every key: the table is distributable by user (see KeysCarryTheUser1795306200000). */
   @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'chat_sessions_pkey' })
@@ -66,6 +68,10 @@ export class ChatSession {
   @Column({ name: 'last_seq', type: 'integer', default: 0 })
   lastSeq!: number;
 
+  /** Messages with seq <= this were cleared: no read sees them, and the erasure worker deletes them. */
+  @Column({ name: 'history_floor_seq', type: 'integer', default: 0 })
+  historyFloorSeq!: number;
+
   @Column({ name: 'last_message_preview', type: 'varchar', length: 200, nullable: true })
   lastMessagePreview!: string | null;
 
@@ -80,4 +86,8 @@ export class ChatSession {
 
   @Column({ name: 'deleted_at', type: 'timestamptz', precision: 3, nullable: true })
   deletedAt!: Date | null;
+
+  /** Deleted permanently: hidden like a soft-deleted session, never restored, erased in batches. */
+  @Column({ name: 'erased_at', type: 'timestamptz', precision: 3, nullable: true })
+  erasedAt!: Date | null;
 }

@@ -5,6 +5,7 @@ import { CreateUsage1795305900000 } from './1795305900000-CreateUsage.js';
 import { RegisterGeneratedColumns1795306000000 } from './1795306000000-RegisterGeneratedColumns.js';
 import { CreateModelCallReservations1795306100000 } from './1795306100000-CreateModelCallReservations.js';
 import { KeysCarryTheUser1795306200000 } from './1795306200000-KeysCarryTheUser.js';
+import { CreateErasures1795306300000 } from './1795306300000-CreateErasures.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   RegisterGeneratedColumns1795306000000,
   CreateModelCallReservations1795306100000,
   KeysCarryTheUser1795306200000,
+  CreateErasures1795306300000,
 ];
