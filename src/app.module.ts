@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { PerUserConcurrencyInterceptor } from './common/concurrency/per-user-concurrency.interceptor.js';
@@ -32,6 +33,7 @@ export class AppModule {
         }),
         LoggerModule.forRoot(httpLoggerParams(logger)),
         DatabaseModule,
+        ScheduleModule.forRoot(),
         HealthModule,
         UsersModule,
         SessionsModule,

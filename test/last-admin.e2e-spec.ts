@@ -16,7 +16,8 @@ describe('at least one admin remains', () => {
   let first: TestUser;
   const adminEmail = uniqueEmail('root');
 
-  const admins = async () => (await db.query(`SELECT id FROM users WHERE role = 'admin' ORDER BY id`)).rows.map((r) => r.id as string);
+  const admins = async () =>
+    (await db.query(`SELECT id FROM users WHERE role = 'admin' AND deleted_at IS NULL ORDER BY id`)).rows.map((r) => r.id as string);
   const login = async (email: string, password: string): Promise<TestUser> => {
     const res = await request(t.server).post(`${API}/auth/login`).send({ email, password }).expect(200);
     return { ...res.body.user, password, accessToken: res.body.access_token, auth: { Authorization: `Bearer ${res.body.access_token}` } };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { API, expectProblem, registerUser, type TestUser } from './support/factories.js';
 import { createTestApp, testPool, type TestApp } from './support/test-app.js';
+import { ErasureWorker } from '../src/erasure/erasure.worker.js';
 
 describe('messages', () => {
   let t: TestApp;
@@ -324,17 +325,22 @@ describe('messages', () => {
   });
 
   describe('clear and stats', () => {
-    it('clears the history: counters reset and seq starts again at 1', async () => {
+    it('clears the history: counters reset, seq goes on (never reused), the old rows are erased after', async () => {
       const user = await registerUser(t);
       const sessionId = await newSession(user);
       for (let i = 0; i < 3; i++)
         await append(user, sessionId, { role: 'user', content: `m${i}`, usage: { prompt_tokens: 1, completion_tokens: 1 } });
       await request(t.server).delete(`${API}/sessions/${sessionId}/messages`).set(user.auth).expect(204);
-      expect(await sessionRow(sessionId)).toMatchObject({ message_count: 0, total_tokens: 0, last_seq: 0, last_message_preview: null });
-      expect((await append(user, sessionId, { role: 'user', content: 'again' }).expect(201)).body.seq).toBe(1);
+      expect(await sessionRow(sessionId)).toMatchObject({ message_count: 0, total_tokens: 0, last_seq: 3, last_message_preview: null });
+      expect((await request(t.server).get(`${API}/sessions/${sessionId}/messages`).set(user.auth).expect(200)).body).toMatchObject({
+        data: [],
+        total: 0,
+      });
+      expect((await append(user, sessionId, { role: 'user', content: 'again' }).expect(201)).body.seq).toBe(4);
       const other = await registerUser(t);
       expectProblem(await request(t.server).delete(`${API}/sessions/${sessionId}/messages`).set(other.auth), 404, 'session_not_found');
-      expect(await storedSeqs(sessionId)).toEqual([1]);
+      await t.app.get(ErasureWorker).drainFor([user.id]);
+      expect(await storedSeqs(sessionId)).toEqual([4]);
     });
 
     it('reports per-session statistics', async () => {

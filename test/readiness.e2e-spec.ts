@@ -20,6 +20,7 @@ const DISTRIBUTED_BY: Record<string, string> = {
   usage_daily: 'user_id',
   refresh_tokens: 'user_id',
   model_call_reservations: 'user_id',
+  erasures: 'user_id',
 };
 /** Tables that are not one user's data, each with the reason. A new table must be put in one of these lists. */
 const NOT_BY_USER: Record<string, string> = {
@@ -120,6 +121,7 @@ describe('readiness for distribution by user', () => {
       'usage_daily: no primary key',
       'refresh_tokens: no primary key',
       'model_call_reservations: no primary key',
+      'erasures: no primary key',
     ]);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { API, expectProblem, registerUser, type TestUser } from './support/factories.js';
 import { createTestApp, testPool, type TestApp } from './support/test-app.js';
+import { ErasureWorker } from '../src/erasure/erasure.worker.js';
 
 describe('sessions', () => {
   let t: TestApp;
@@ -161,7 +162,7 @@ describe('sessions', () => {
       expect(res.body).toMatchObject({ is_active: false, deactivated_reason: 'ended' });
     });
 
-    it('soft delete hides the session; permanent delete removes it', async () => {
+    it('soft delete hides the session; permanent delete hides it for good, then the worker removes it', async () => {
       const user = await registerUser(t);
       const [soft, hard] = [(await create(user).expect(201)).body.id, (await create(user).expect(201)).body.id];
       await request(t.server).delete(`${API}/sessions/${soft}`).set(user.auth).expect(204);
@@ -173,10 +174,15 @@ describe('sessions', () => {
       expect(rows[0]).toEqual({ deleted: true, is_active: false });
 
       await request(t.server).delete(`${API}/sessions/${hard}`).query({ permanent: true }).set(user.auth).expect(204);
+      expectProblem(await request(t.server).get(`${API}/sessions/${hard}`).set(user.auth), 404, 'session_not_found');
+      expectProblem(await request(t.server).post(`${API}/sessions/${hard}/restore`).set(user.auth), 404, 'session_not_found');
+      await t.app.get(ErasureWorker).drainFor([user.id]);
       expect((await db.query('SELECT 1 FROM chat_sessions WHERE id = $1', [hard])).rowCount).toBe(0);
       // A soft-deleted session can still be purged for good.
       await request(t.server).delete(`${API}/sessions/${soft}`).query({ permanent: 'true' }).set(user.auth).expect(204);
       expectProblem(await request(t.server).post(`${API}/sessions/${soft}/restore`).set(user.auth), 404, 'session_not_found');
+      await t.app.get(ErasureWorker).drainFor([user.id]);
+      expect((await db.query('SELECT 1 FROM chat_sessions WHERE id = $1', [soft])).rowCount).toBe(0);
     });
 
     it('GET includes the messages by default (none yet) and leaves them out on request', async () => {

@@ -3,6 +3,7 @@ import { API, expectProblem, registerUser, uniqueEmail, type TestUser } from './
 import { AdminTakeoverRefused } from '../src/users/user.errors.js';
 import { UsersService } from '../src/users/users.service.js';
 import { createTestApp, testPool, type TestApp } from './support/test-app.js';
+import { ErasureWorker } from '../src/erasure/erasure.worker.js';
 
 /** No response may ever carry a password hash or a password. */
 function expectNoSecrets(res: request.Response) {
@@ -76,7 +77,8 @@ describe('users', () => {
         .send({ role: 'assistant', content: 'hi', usage: { prompt_tokens: 1, completion_tokens: 1 } })
         .expect(201);
       await request(t.server).delete(`${API}/users/me`).set(user.auth).expect(204);
-      for (const table of ['users', 'refresh_tokens', 'chat_sessions', 'chat_messages', 'usage_daily']) {
+      await t.app.get(ErasureWorker).drainFor([user.id]);
+      for (const table of ['users', 'refresh_tokens', 'chat_sessions', 'chat_messages', 'usage_daily', 'erasures']) {
         const column = table === 'users' ? 'id' : 'user_id';
         const { rowCount } = await db.query(`SELECT 1 FROM ${table} WHERE ${column} = $1`, [user.id]);
         expect({ table, rowCount }).toEqual({ table, rowCount: 0 });

@@ -123,6 +123,20 @@ export class EnvironmentVariables {
   @IsBoolean()
   MIGRATIONS_RUN = true;
 
+  /** Rows one erasure batch deletes in its own short transaction (far below the statement timeout). */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  ERASURE_BATCH_SIZE = 5000;
+
+  /** How often each instance looks for pending erasures; 0 runs no erasure worker in this instance. */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  ERASURE_INTERVAL_MS = 5000;
+
   @IsString()
   @IsNotEmpty()
   DATA_DIR = './.data';

@@ -1,3 +1,4 @@
+import { Erasure } from '../erasure/erasure.entity.js';
 import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity.js';
 import { ChatMessage } from '../messages/message.entity.js';
 import { ChatSession } from '../sessions/session.entity.js';
@@ -8,4 +9,4 @@ import { UserEmail } from '../users/user-email.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Listed by hand: an ESM build has no __dirname for glob patterns. */
-export const ENTITIES = [User, UserEmail, RefreshToken, ChatSession, ChatMessage, UsageDay, RateLimitBucket, ModelCallReservation];
+export const ENTITIES = [User, UserEmail, RefreshToken, ChatSession, ChatMessage, UsageDay, RateLimitBucket, ModelCallReservation, Erasure];

@@ -67,7 +67,13 @@ export class MessagesController {
 
   @Delete('sessions/:id/messages')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Clear the history', description: 'Counters reset and seq starts again at 1. Usage already recorded is kept.' })
+  @ApiOperation({
+    summary: 'Clear the history',
+    description:
+      'Every message so far disappears from every read at once (its rows are erased in the background). Counters reset to zero; ' +
+      'seq continues from the last one handed out (it is never reused, so an old cursor never lands among new messages). ' +
+      'Usage already recorded is kept.',
+  })
   @ApiNoContentResponse({ description: 'Cleared.' })
   @ApiProblems(400, 401, SESSION_NOT_FOUND)
   clear(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam): Promise<void> {

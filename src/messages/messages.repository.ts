@@ -11,6 +11,7 @@ import {
   appendParams,
   historyPageQuery,
   historyPageRows,
+  ABOVE_HISTORY_FLOOR,
   MESSAGE_COLUMNS,
   OF_OWNED_SESSION,
   type AppendOptions,
@@ -90,7 +91,7 @@ export class MessagesRepository {
   /** A message of a session the user can see (not soft-deleted). */
   async find(userId: string, id: string): Promise<MessageRow | null> {
     const query = selectColumns(this.dataSource.manager.createQueryBuilder().from(ChatMessage, 'm'), 'm', MESSAGE_COLUMNS.split(', '))
-      .innerJoin(ChatSession, 's', 's.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL')
+      .innerJoin(ChatSession, 's', `s.user_id = m.user_id AND s.id = m.session_id AND s.deleted_at IS NULL AND ${ABOVE_HISTORY_FLOOR}`)
       .where('m.id = :id AND m.user_id = :userId', { id, userId });
     return (await query.getRawOne<MessageRow>()) ?? null;
   }
@@ -122,11 +123,6 @@ export class MessagesRepository {
       .returning('role, prompt_tokens AS "promptTokens", completion_tokens AS "completionTokens"')
       .execute();
     return (raw as DeletedMessage[])[0];
-  }
-
-  /** Empties the history of a session the caller has locked (SessionCounters.lock). */
-  async deleteAll(manager: EntityManager, userId: string, sessionId: string): Promise<void> {
-    await manager.delete(ChatMessage, { sessionId, userId });
   }
 
   /**

@@ -6,6 +6,7 @@ import type { AuthUser } from '../common/auth/auth-user.js';
 import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
+import { ErasuresService } from '../erasure/erasures.service.js';
 import { SessionCounters } from '../sessions/session-counters.js';
 import { sessionInactive, sessionNotFound } from '../sessions/session.errors.js';
 import type { CreateMessageDto, ListMessagesQueryDto, SearchMessagesQueryDto, UpdateMessageDto } from './dto/message-request.dto.js';
@@ -48,6 +49,7 @@ export class MessagesService {
     private readonly quota: QuotaService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly reads: LagTolerantReads,
+    private readonly erasures: ErasuresService,
   ) {}
 
   async append(user: AuthUser, sessionId: string, dto: CreateMessageDto): Promise<MessageResponseDto> {
@@ -105,12 +107,14 @@ export class MessagesService {
     });
   }
 
+  /** Hides the whole history at once (see SessionCounters.historyCleared) and queues its erasure. */
   async clear(user: AuthUser, sessionId: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       if (!(await this.sessions.lock(tx, user.id, sessionId))) throw sessionNotFound();
-      await this.messages.deleteAll(tx, user.id, sessionId);
-      await this.sessions.historyCleared(tx, user.id, sessionId);
+      const floor = await this.sessions.historyCleared(tx, user.id, sessionId);
+      if (floor > 0) await this.erasures.queueHistory(tx, user.id, sessionId, floor);
     });
+    this.erasures.started();
   }
 
   /** One read of the counters on the session row, whatever the history's size. */
@@ -146,7 +150,9 @@ export class MessagesService {
     }
     const language = this.config.get('SEARCH_LANGUAGE', { infer: true });
     const exactLimit = this.config.get('SEARCH_EXACT_TOTAL_LIMIT', { infer: true });
-    const result = await this.reads.run((manager) => this.messages.search(user.id, language, query.q, filters, paging, exactLimit, manager));
+    const result = await this.reads.run((manager) =>
+      this.messages.search(user.id, language, query.q, filters, paging, exactLimit, manager),
+    );
     const keyOf = (row: SearchRow) => hitKey(result.order, bySession, row);
     const envelope = this.pagination.envelope(result.rows, paging, result.total, scope, keyOf, toSearchHit);
     return { ...envelope, total_is_estimate: result.totalIsEstimate, order: result.order };

@@ -104,12 +104,20 @@ export function appendParams(userId: string, sessionId: string, messages: NewMes
 }
 
 /**
- * "Messages of session $1 of user $2": both leading columns of the (user_id, session_id, seq) key, so the
- * statement reaches one user's rows (one shard) and walks the index in seq order. The composite foreign key
- * guarantees such rows belong to that user's session; the extended statistics
- * chat_messages_session_user_stats tell the planner the two conditions are not independent.
+ * "Visible messages of session $1 of user $2": both leading columns of the (user_id, session_id, seq) key, so
+ * the statement reaches one user's rows (one shard) and walks the index in seq order. The composite foreign
+ * key guarantees such rows belong to that user's session; the extended statistics
+ * chat_messages_session_user_stats tell the planner the two conditions are not independent. The subquery
+ * applies the history floor (no such session: NULL, no rows).
  */
-export const OF_OWNED_SESSION = 'user_id = $2 AND session_id = $1';
+export const OF_OWNED_SESSION =
+  'user_id = $2 AND session_id = $1 AND seq > (SELECT s.history_floor_seq FROM chat_sessions s WHERE s.user_id = $2 AND s.id = $1)';
+
+/**
+ * The one visibility rule for a message `m` of a session `s` joined to it: a cleared history (seq at or
+ * below the session's floor) is invisible to every read until the erasure worker has deleted it.
+ */
+export const ABOVE_HISTORY_FLOOR = 'm.seq > s.history_floor_seq';
 
 /**
  * One page of a session's history and its total, in ONE statement (one round trip on one connection): no
@@ -129,7 +137,7 @@ export function historyPageQuery(
   const params: unknown[] = [sessionId, userId];
   // The ids as values, not s.id: the planner then sizes this session from its statistics (a big one is a
   // most common value) and walks the index for an offset, where for "the average session" it would sort.
-  const where = ['m.user_id = $2', 'm.session_id = $1'];
+  const where = ['m.user_id = $2', 'm.session_id = $1', ABOVE_HISTORY_FLOOR];
   if (role) where.push(`m.role = $${params.push(role)}`);
   if (paging.mode === 'cursor') where.push(`m.seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;

@@ -1,5 +1,6 @@
 import type { Paging } from '../common/pagination/pagination.js';
 import type { MessageRole } from './message.entity.js';
+import { ABOVE_HISTORY_FLOOR } from './messages.sql.js';
 
 export interface SearchFilters {
   sessionId?: string;
@@ -32,7 +33,7 @@ const snippetOf = (alias: string) =>
 /**
  * The search statements of one request, sharing their parameters ($1 language, $2 text, $3 user, then the
  * filters). Every statement that counts or returns matches reads them through `from()`, the one place that
- * says which messages a search can see: the user's own, in sessions that are not deleted. (The probe and
+ * says which messages a search can see: the user's own, in sessions that are not deleted, above the session's history floor (a cleared history). (The probe and
  * the scope estimate only steer the plan.)
  */
 export class SearchStatements {
@@ -139,7 +140,8 @@ export class SearchStatements {
   private from(extra: string[] = []): string {
     return `FROM chat_messages m
             JOIN LATERAL (SELECT s.title FROM chat_sessions s
-                           WHERE s.user_id = $3 AND s.id = m.session_id AND s.deleted_at IS NULL OFFSET 0) s ON true
+                           WHERE s.user_id = $3 AND s.id = m.session_id AND s.deleted_at IS NULL AND ${ABOVE_HISTORY_FLOOR}
+                          OFFSET 0) s ON true
            WHERE ${[...this.scope, `m.search_vector @@ ${QUERY}`, ...extra].join(' AND ')}`;
   }
 }

@@ -77,7 +77,7 @@ export class SessionCounters {
   async lockHolding(manager: EntityManager, userId: string, messageId: string): Promise<{ session_id: string; last_seq: number } | null> {
     const [row] = await manager.query(
       `SELECT s.id AS session_id, s.last_seq FROM chat_sessions s JOIN chat_messages m ON m.user_id = s.user_id AND m.session_id = s.id
-        WHERE m.id = $1 AND m.user_id = $2 AND s.user_id = $2 AND s.deleted_at IS NULL
+        WHERE m.id = $1 AND m.user_id = $2 AND s.user_id = $2 AND s.deleted_at IS NULL AND m.seq > s.history_floor_seq
           FOR UPDATE OF s`,
       [messageId, userId],
     );
@@ -90,7 +90,8 @@ export class SessionCounters {
    */
   async messageDeleted(manager: EntityManager, userId: string, sessionId: string, deleted: DeletedMessage): Promise<void> {
     const roleCount = ROLE_COUNTS[deleted.role];
-    const remaining = 'FROM chat_messages WHERE user_id = :userId AND session_id = :sessionId ORDER BY seq';
+    const remaining =
+      'FROM chat_messages WHERE user_id = :userId AND session_id = :sessionId AND seq > chat_sessions.history_floor_seq ORDER BY seq';
     await manager
       .createQueryBuilder()
       .update(ChatSession)
@@ -122,14 +123,18 @@ export class SessionCounters {
   }
 
   /**
-   * After the history was cleared (or, with erasure in batches, hidden): every counter at zero, and the next
-   * message gets seq 1 again.
+   * Clears the history: counters at zero, and every message so far falls below the history floor, invisible
+   * at once (the erasure worker deletes it). seq goes on from last_seq, so a number is never reused and an old
+   * cursor never lands among new messages. Returns the floor.
    */
-  async historyCleared(manager: EntityManager, userId: string, sessionId: string): Promise<void> {
-    await manager.update(
-      ChatSession,
-      { id: sessionId, userId },
-      { ...EMPTY_HISTORY, lastSeq: 0, lastMessagePreview: null, updatedAt: () => 'now()' },
-    );
+  async historyCleared(manager: EntityManager, userId: string, sessionId: string): Promise<number> {
+    const { raw } = await manager
+      .createQueryBuilder()
+      .update(ChatSession)
+      .set({ ...EMPTY_HISTORY, historyFloorSeq: () => 'last_seq', lastMessagePreview: null, updatedAt: () => 'now()' })
+      .where('id = :sessionId AND user_id = :userId', { sessionId, userId })
+      .returning('history_floor_seq')
+      .execute();
+    return (raw as { history_floor_seq: number }[])[0].history_floor_seq;
   }
 }

@@ -38,6 +38,8 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
   'prompt_tokens >= 0 AND completion_tokens >= 0 AND prompt_tokens + completion_tokens = total_tokens',
 )
 @Check('chat_sessions_first_message_check', '(first_message_at IS NULL) = (message_count = 0)')
+@Check('chat_sessions_history_floor_check', 'history_floor_seq >= 0 AND history_floor_seq <= last_seq')
+@Check('chat_sessions_erased_deleted_check', 'erased_at IS NULL OR deleted_at IS NOT NULL')
 export class ChatSession {
   /** Leads every key: the table is distributable by user (see KeysCarryTheUser1795306200000). */
   @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'chat_sessions_pkey' })
@@ -105,6 +107,10 @@ export class ChatSession {
   @Column({ name: 'last_seq', type: 'integer', default: 0 })
   lastSeq!: number;
 
+  /** Messages with seq <= this were cleared: no read sees them, and the erasure worker deletes them. */
+  @Column({ name: 'history_floor_seq', type: 'integer', default: 0 })
+  historyFloorSeq!: number;
+
   @Column({ name: 'last_message_preview', type: 'varchar', length: 200, nullable: true })
   lastMessagePreview!: string | null;
 
@@ -119,4 +125,8 @@ export class ChatSession {
 
   @Column({ name: 'deleted_at', type: 'timestamptz', precision: 3, nullable: true })
   deletedAt!: Date | null;
+
+  /** Deleted permanently: hidden like a soft-deleted session, never restored, erased in batches. */
+  @Column({ name: 'erased_at', type: 'timestamptz', precision: 3, nullable: true })
+  erasedAt!: Date | null;
 }

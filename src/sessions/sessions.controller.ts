@@ -69,7 +69,12 @@ export class SessionsController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a session', description: 'Soft delete (restorable); ?permanent=true deletes it and its messages.' })
+  @ApiOperation({
+    summary: 'Delete a session',
+    description:
+      'Soft delete (restorable); ?permanent=true deletes it and its messages for good: gone from every read at once, ' +
+      'its rows erased in the background. Usage already recorded is kept.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblems(400, 401, SESSION_NOT_FOUND)
   async remove(@CurrentUser() user: AuthUser, @Param() { id }: UuidParam, @Query() query: DeleteSessionQueryDto): Promise<void> {

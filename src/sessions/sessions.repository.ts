@@ -33,6 +33,12 @@ const STATE_SET = {
   deactivate: { isActive: false, deactivatedReason: () => "CASE WHEN is_active THEN 'user' ELSE deactivated_reason END" },
   end: { isActive: false, deactivatedReason: 'ended' },
   soft_delete: { deletedAt: () => 'now()', isActive: false, deactivatedReason: () => "COALESCE(deactivated_reason, 'user')" },
+  erase: {
+    deletedAt: () => 'COALESCE(deleted_at, now())',
+    erasedAt: () => 'now()',
+    isActive: false,
+    deactivatedReason: () => "COALESCE(deactivated_reason, 'user')",
+  },
 } satisfies Record<string, SessionSet>;
 
 export interface SessionChanges {
@@ -53,13 +59,15 @@ export type SessionKey = [string, string];
 
 interface Scope {
   manager?: EntityManager;
+  /** Also soft-deleted sessions (to restore them); never an erased one. */
   includeDeleted?: boolean;
 }
 
 /**
  * Every statement on chat_sessions the sessions module runs. Each one is scoped by user_id, so a session of
  * another user is indistinguishable from a missing one. Soft-deleted sessions are invisible unless asked
- * for. Plain reads and writes go through TypeORM's query builder on the ChatSession entity; SQL is written
+ * for; erased ones (deleted permanently, their messages on the way out) are soft-deleted too, and never
+ * visible. Plain reads and writes go through TypeORM's query builder on the ChatSession entity; SQL is written
  * out only where one statement does what the builder cannot say well: the owner's row lock and the eviction
  * (an UPDATE … FROM a ranked subquery, so the limit moves in one statement).
  */
@@ -114,7 +122,7 @@ export class SessionsRepository {
       id,
       userId,
     });
-    if (!includeDeleted) query.andWhere('s.deleted_at IS NULL');
+    query.andWhere(includeDeleted ? 's.erased_at IS NULL' : 's.deleted_at IS NULL');
     return (await query.getRawOne<SessionRow>()) ?? null;
   }
 
@@ -122,7 +130,7 @@ export class SessionsRepository {
   async lock(manager: EntityManager, userId: string, id: string): Promise<(SessionRow & { deleted: boolean }) | null> {
     const row = await selectSessionColumns(manager.createQueryBuilder().from(ChatSession, 's'))
       .addSelect('s.deleted_at IS NOT NULL', 'deleted')
-      .where('s.id = :id AND s.user_id = :userId', { id, userId })
+      .where('s.id = :id AND s.user_id = :userId AND s.erased_at IS NULL', { id, userId })
       .setLock('pessimistic_write')
       .getRawOne<SessionRow & { deleted: boolean }>();
     return row ?? null;
@@ -141,15 +149,9 @@ export class SessionsRepository {
       .set({ ...toColumns(changes), ...(changes.state && STATE_SET[changes.state]), updatedAt: () => 'now()' })
       .where('id = :id AND user_id = :userId', { id, userId })
       .returning(RETURNING);
-    if (!includeDeleted) query.andWhere('deleted_at IS NULL');
+    query.andWhere(includeDeleted ? 'erased_at IS NULL' : 'deleted_at IS NULL');
     const { raw } = await query.execute();
     return (raw as SessionRow[])[0] ?? null;
-  }
-
-  /** Deletes the row; messages go with it (ON DELETE CASCADE). */
-  async deletePermanently(userId: string, id: string): Promise<boolean> {
-    const { affected } = await this.dataSource.manager.delete(ChatSession, { id, userId });
-    return (affected ?? 0) > 0;
   }
 
   /** One page in the requested order plus the total for the filters: two statements, whatever the page holds. */

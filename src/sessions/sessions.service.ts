@@ -5,6 +5,7 @@ import type { EnvironmentVariables } from '../config/env.schema.js';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { ErasuresService } from '../erasure/erasures.service.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
 import type { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './dto/session-request.dto.js';
 import { toSessionResponse, type SessionResponseDto, type SessionRow, type SessionWithEvictionsDto } from './dto/session-response.dto.js';
@@ -24,6 +25,7 @@ export class SessionsService {
     private readonly dataSource: DataSource,
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly reads: LagTolerantReads,
+    private readonly erasures: ErasuresService,
   ) {}
 
   /** Creates an active session, evicting the oldest of its agent type if the limit is reached. */
@@ -85,12 +87,22 @@ export class SessionsService {
     return toSessionResponse(row);
   }
 
-  /** Soft delete (restorable, and no longer counted toward the limit), or gone for good with its messages. */
+  /**
+   * Soft delete (restorable, and no longer counted toward the limit), or gone for good with its messages: a
+   * permanent delete (of a visible or a soft-deleted session) hides it for good at once and queues its
+   * erasure, which deletes the messages in batches, then the row.
+   */
   async remove(user: AuthUser, id: string, permanent: boolean): Promise<void> {
-    const found = permanent
-      ? await this.sessions.deletePermanently(user.id, id)
-      : Boolean(await this.sessions.update(user.id, id, { state: 'soft_delete' }));
-    if (!found) throw sessionNotFound();
+    if (!permanent) {
+      if (!(await this.sessions.update(user.id, id, { state: 'soft_delete' }))) throw sessionNotFound();
+      return;
+    }
+    await this.dataSource.transaction(async (tx) => {
+      const erased = await this.sessions.update(user.id, id, { state: 'erase' }, { manager: tx, includeDeleted: true });
+      if (!erased) throw sessionNotFound();
+      await this.erasures.queueSession(tx, user.id, id);
+    });
+    this.erasures.started();
   }
 
   /** Undeletes (or reactivates) a session, under the limit. */

@@ -160,13 +160,15 @@ export class UsageRepository {
     const rows: LeaderboardRow[] = await manager.query(
       `SELECT t.*, u.email FROM (
          SELECT user_id, ${SUMS} FROM usage_daily WHERE day BETWEEN $1::date AND $2::date GROUP BY user_id
-       ) t JOIN users u ON u.id = t.user_id
+       ) t JOIN users u ON u.id = t.user_id AND u.deleted_at IS NULL
        ${after}
        ORDER BY ${orderBy} DESC, user_id DESC ${limit} ${offset}`,
       params,
     );
     const [counted] = await manager.query(
-      'SELECT count(DISTINCT user_id)::int AS total FROM usage_daily WHERE day BETWEEN $1::date AND $2::date',
+      `SELECT count(*)::int AS total
+         FROM (SELECT DISTINCT user_id FROM usage_daily WHERE day BETWEEN $1::date AND $2::date) t
+         JOIN users u ON u.id = t.user_id AND u.deleted_at IS NULL`,
       [from, to],
     );
     return { rows, total: counted.total };

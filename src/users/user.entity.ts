@@ -40,4 +40,8 @@ export class User {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
   updatedAt!: Date;
+
+  /** Set when the account is erased: from then on no read sees it, and the erasure worker removes it. */
+  @Column({ name: 'deleted_at', type: 'timestamptz', precision: 3, nullable: true, select: false })
+  deletedAt!: Date | null;
 }

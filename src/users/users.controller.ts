@@ -32,7 +32,12 @@ export class UsersController {
 
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete the account and erase all its sessions, messages and usage' })
+  @ApiOperation({
+    summary: 'Delete the account and erase all its sessions, messages and usage',
+    description:
+      'At once: the account can no longer log in or use its tokens, its email is free to register again, and nothing of it ' +
+      'can be read. Its rows are erased in the background, in batches.',
+  })
   @ApiNoContentResponse({ description: 'Erased.' })
   @ApiProblems(401, LAST_ADMIN)
   async remove(@CurrentUser() user: AuthUser): Promise<void> {

@@ -9,6 +9,7 @@ import { jwtSecret } from '../config/jwt-secret.js';
 import { PgThrottlerStorage } from '../common/rate-limit/pg-throttler.storage.js';
 import { RateLimitModule } from '../common/rate-limit/rate-limit.module.js';
 import { PaginationModule } from '../common/pagination/pagination.module.js';
+import { ErasureModule } from '../erasure/erasure.module.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminBootstrap } from './admin-bootstrap.js';
 import { AuthController } from './auth/auth.controller.js';
@@ -27,6 +28,7 @@ type Config = ConfigService<EnvironmentVariables, true>;
   imports: [
     TypeOrmModule.forFeature([User, RefreshToken]),
     PaginationModule,
+    ErasureModule,
     PassportModule,
     JwtModule.registerAsync({
       inject: [ConfigService],

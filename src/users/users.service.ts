@@ -1,9 +1,10 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, type EntityManager } from 'typeorm';
+import { IsNull, Repository, type EntityManager } from 'typeorm';
 import { keysetPredicate, Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
 import { problem, ProblemException, unauthorized } from '../common/problem/problem.js';
 import { escapeLike, isPgError, UNIQUE_VIOLATION } from '../common/sql.js';
+import { ErasuresService } from '../erasure/erasures.service.js';
 import { PasswordHasher } from './auth/password-hasher.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/update-user.dto.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from './dto/user-response.dto.js';
@@ -22,6 +23,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly hasher: PasswordHasher,
     private readonly pagination: Pagination,
+    private readonly erasures: ErasuresService,
   ) {}
 
   async create(email: string, password: string, displayName: string | null, role: UserRole = 'user'): Promise<User> {
@@ -45,11 +47,16 @@ export class UsersService {
   async findByEmailWithPassword(email: string): Promise<User | null> {
     const owner = await this.users.manager.findOne(UserEmail, { select: { userId: true }, where: { email } });
     if (!owner) return null;
-    return this.users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: owner.userId }).getOne();
+    return this.users
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id AND u.deleted_at IS NULL', { id: owner.userId })
+      .getOne();
   }
 
+  /** An erased account (deleted_at set, its rows still being removed) is found by no read. */
   findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
+    return this.users.findOneBy({ id, deletedAt: IsNull() });
   }
 
   async get(id: string): Promise<User> {
@@ -69,7 +76,7 @@ export class UsersService {
     const patch: Partial<User> = {};
     if (dto.display_name !== undefined) patch.displayName = dto.display_name;
     if (dto.avatar_url !== undefined) patch.avatarUrl = dto.avatar_url;
-    if (Object.keys(patch).length > 0) await this.users.update({ id }, patch);
+    if (Object.keys(patch).length > 0) await this.users.update({ id, deletedAt: IsNull() }, patch);
     return this.getSelf(id);
   }
 
@@ -81,18 +88,29 @@ export class UsersService {
     if (Object.keys(patch).length === 0) return this.get(id);
     await this.users.manager.transaction(async (manager) => {
       if (patch.role === 'user') await this.keepAnAdmin(manager, id);
-      await manager.update(User, { id }, patch);
+      await manager.update(User, { id, deletedAt: IsNull() }, patch);
     });
     return this.get(id);
   }
 
-  /** Deletes the user; foreign keys cascade to sessions, messages, usage and refresh tokens. */
+  /**
+   * Erases the user, whatever they own: the tombstone hides the account from every read at once (its
+   * tokens open nothing, its email is free again), and the erasure worker deletes its sessions, messages,
+   * usage and tokens in batches, then the row itself.
+   */
   async remove(id: string): Promise<void> {
     await this.users.manager.transaction(async (manager) => {
       await this.keepAnAdmin(manager, id);
-      const { affected } = await manager.delete(User, { id });
+      const [, affected] = (await manager.query(
+        'UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL',
+        [id],
+      )) as [unknown, number];
       if (!affected) throw userNotFound();
+      // The email is free to register again at once (user_emails holds its uniqueness).
+      await manager.delete(UserEmail, { userId: id });
+      await this.erasures.queueUser(manager, id);
     });
+    this.erasures.started();
   }
 
   /**
@@ -102,9 +120,11 @@ export class UsersService {
    */
   private async keepAnAdmin(manager: EntityManager, id: string): Promise<void> {
     // Only an admin's change reads across users; anyone else's stays on their own row.
-    const [self] = (await manager.query('SELECT role FROM users WHERE id = $1', [id])) as { role: UserRole }[];
+    const [self] = (await manager.query('SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL', [id])) as { role: UserRole }[];
     if (self?.role !== 'admin') return;
-    const admins = (await manager.query(`SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR NO KEY UPDATE`)) as { id: string }[];
+    const admins = (await manager.query(
+      `SELECT id FROM users WHERE role = 'admin' AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE`,
+    )) as { id: string }[];
     if (admins.length <= 1 && admins.some((admin) => admin.id === id)) throw problem(LAST_ADMIN);
   }
 
@@ -139,8 +159,8 @@ export class UsersService {
     const search = query.search?.trim().toLowerCase() ?? '';
     const scope = JSON.stringify(['users', search]);
     const paging = this.pagination.resolve(query, this.pagination.configuredLimits, scope, isUserKey);
-    const filtered = this.users.createQueryBuilder('u');
-    if (search) filtered.where(`u.email LIKE :pattern`, { pattern: `%${escapeLike(search)}%` });
+    const filtered = this.users.createQueryBuilder('u').where('u.deleted_at IS NULL');
+    if (search) filtered.andWhere(`u.email LIKE :pattern`, { pattern: `%${escapeLike(search)}%` });
     const total = await filtered.clone().getCount();
 
     const page = filtered

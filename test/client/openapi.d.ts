@@ -192,7 +192,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a session
-         * @description Soft delete (restorable); ?permanent=true deletes it and its messages.
+         * @description Soft delete (restorable); ?permanent=true deletes it and its messages for good: gone from every read at once, its rows erased in the background. Usage already recorded is kept.
          */
         delete: operations["SessionsController_remove"];
         options?: never;
@@ -241,7 +241,7 @@ export interface paths {
         post: operations["MessagesController_append"];
         /**
          * Clear the history
-         * @description Counters reset and seq starts again at 1. Usage already recorded is kept.
+         * @description Every message so far disappears from every read at once (its rows are erased in the background). Counters reset to zero; seq continues from the last one handed out (it is never reused, so an old cursor never lands among new messages). Usage already recorded is kept.
          */
         delete: operations["MessagesController_clear"];
         options?: never;
@@ -385,7 +385,10 @@ export interface paths {
         get: operations["UsersController_me"];
         put?: never;
         post?: never;
-        /** Delete the account and erase all its sessions, messages and usage */
+        /**
+         * Delete the account and erase all its sessions, messages and usage
+         * @description At once: the account can no longer log in or use its tokens, its email is free to register again, and nothing of it can be read. Its rows are erased in the background, in batches.
+         */
         delete: operations["UsersController_remove"];
         options?: never;
         head?: never;

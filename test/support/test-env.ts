@@ -25,6 +25,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     MIGRATIONS_RUN: 'false',
     JWT_SECRET: TEST_JWT_SECRET,
     AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    // No background erasure worker: specs share one database, and each finishes its own users' erasures
+    // itself (ErasureWorker.drainFor) when it checks what was deleted.
+    ERASURE_INTERVAL_MS: '0',
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator.js';
@@ -11,26 +12,35 @@ const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
 
 /**
  * Global: every route needs a valid access token unless marked @Public(). Passport and passport-jwt
- * verify it (see JwtStrategy); a token verified before is answered from a cache until it expires.
+ * verify it (see JwtStrategy); a token verified before is answered from a cache until it expires. Then the
+ * account must still exist: an erased account's data is removed in batches after the request that erased
+ * it, and its tokens must open none of it meanwhile, on every instance (one primary-key lookup).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
   private readonly verified = new VerifiedTokenCache();
 
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly dataSource: DataSource,
+  ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    const user = this.verified.get(bearerToken(request) ?? '');
-    if (user) {
-      request.user = user;
-      return true;
-    }
-    return super.canActivate(context);
+    const cached = this.verified.get(bearerToken(request) ?? '');
+    if (cached) request.user = cached;
+    else await (super.canActivate(context) as Promise<boolean>);
+    await this.assertAccountExists(request.user!.id);
+    return true;
+  }
+
+  private async assertAccountExists(userId: string): Promise<void> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL', [userId]);
+    if (rows.length === 0) throw unauthorized('This account no longer exists.');
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {

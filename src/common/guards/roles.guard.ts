@@ -21,7 +21,9 @@ export class RolesGuard implements CanActivate {
     if (!roles?.length) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user && roles.includes(user.role)) {
-      const rows: { role: UserRole }[] = await this.dataSource.query('SELECT role FROM users WHERE id = $1', [user.id]);
+      const rows: { role: UserRole }[] = await this.dataSource.query('SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL', [
+        user.id,
+      ]);
       if (rows[0] && roles.includes(rows[0].role)) return true;
     }
     throw new ProblemException(HttpStatus.FORBIDDEN, 'forbidden', `This route requires the ${roles.join(' or ')} role.`);

@@ -5,6 +5,7 @@ import { CreateUsage1795305900000 } from './1795305900000-CreateUsage.js';
 import { RegisterGeneratedColumns1795306000000 } from './1795306000000-RegisterGeneratedColumns.js';
 import { CreateModelCallReservations1795306100000 } from './1795306100000-CreateModelCallReservations.js';
 import { KeysCarryTheUser1795306200000 } from './1795306200000-KeysCarryTheUser.js';
+import { CreateErasures1795306300000 } from './1795306300000-CreateErasures.js';
 import { AddSessionCounters1795306400000 } from './1795306400000-AddSessionCounters.js';
 import { SearchIndexes1795306500000 } from './1795306500000-SearchIndexes.js';
 
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   RegisterGeneratedColumns1795306000000,
   CreateModelCallReservations1795306100000,
   KeysCarryTheUser1795306200000,
+  CreateErasures1795306300000,
   AddSessionCounters1795306400000,
   SearchIndexes1795306500000,
 ];

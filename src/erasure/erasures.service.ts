@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ErasureWorker } from './erasure.worker.js';
+
+/**
+ * Queues erasures. Each `queue…` runs inside the caller's transaction, the one that hides the data, so the
+ * data is either hidden and queued or neither. After that transaction commits, `started()` wakes this
+ * instance's worker so a small erasure is done within moments rather than at the next interval.
+ *
+ * An erasure that covers another replaces it (a user's covers all of theirs; a session's covers its
+ * history's; a later clear of a history covers the earlier one): two workers never delete the same rows.
+ */
+@Injectable()
+export class ErasuresService {
+  constructor(private readonly worker: ErasureWorker) {}
+
+  async queueUser(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query('DELETE FROM erasures WHERE user_id = $1', [userId]);
+    await manager.query(`INSERT INTO erasures (user_id, kind) VALUES ($1, 'user')`, [userId]);
+  }
+
+  async queueSession(manager: EntityManager, userId: string, sessionId: string): Promise<void> {
+    await manager.query('DELETE FROM erasures WHERE user_id = $1 AND session_id = $2', [userId, sessionId]);
+    await manager.query(`INSERT INTO erasures (user_id, kind, session_id) VALUES ($1, 'session', $2)`, [userId, sessionId]);
+  }
+
+  /** Messages of the session with seq <= floorSeq. */
+  async queueHistory(manager: EntityManager, userId: string, sessionId: string, floorSeq: number): Promise<void> {
+    await manager.query(`DELETE FROM erasures WHERE user_id = $1 AND session_id = $2 AND kind = 'history'`, [userId, sessionId]);
+    await manager.query(`INSERT INTO erasures (user_id, kind, session_id, floor_seq) VALUES ($1, 'history', $2, $3)`, [
+      userId,
+      sessionId,
+      floorSeq,
+    ]);
+  }
+
+  /** Call after the queuing transaction committed. */
+  started(): void {
+    this.worker.wake();
+  }
+}
