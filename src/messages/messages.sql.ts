@@ -137,9 +137,15 @@ export function historyPageQuery(
   const params: unknown[] = [sessionId, userId];
   // The ids as values, not s.id: the planner then sizes this session from its statistics (a big one is a
   // most common value) and walks the index for an offset, where for "the average session" it would sort.
-  const where = ['m.user_id = $2', 'm.session_id = $1', ABOVE_HISTORY_FLOOR];
+  const where = ['m.user_id = $2', 'm.session_id = $1'];
   if (role) where.push(`m.role = $${params.push(role)}`);
-  if (paging.mode === 'cursor') where.push(`m.seq ${order === 'asc' ? '>' : '<'} $${params.push(paging.after[0])}`);
+  // The history floor and the cursor make one bound on seq, never two: for a range between two values it
+  // cannot see, the planner guesses 0.5% of the rows, expects the LIMIT never to fill, and reads every row
+  // of a rare role through a bitmap instead of walking the index. Descending, the floor is a filter.
+  const cursor = paging.mode === 'cursor' ? `$${params.push(paging.after[0])}` : null;
+  if (order === 'asc') where.push(`m.seq > ${cursor ? `greatest(${cursor}, s.history_floor_seq)` : 's.history_floor_seq'}`);
+  else if (cursor) where.push(`m.seq < ${cursor}`, 'm.seq - s.history_floor_seq > 0');
+  else where.push(ABOVE_HISTORY_FLOOR);
   const limit = `LIMIT $${params.push(paging.size + 1)}`;
   const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
   return {
