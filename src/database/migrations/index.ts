@@ -4,6 +4,7 @@ import { CreateChatMessages1795305800000 } from './1795305800000-CreateChatMessa
 import { CreateUsage1795305900000 } from './1795305900000-CreateUsage.js';
 import { RegisterGeneratedColumns1795306000000 } from './1795306000000-RegisterGeneratedColumns.js';
 import { CreateModelCallReservations1795306100000 } from './1795306100000-CreateModelCallReservations.js';
+import { CreateUsageRollups1795306600000 } from './1795306600000-CreateUsageRollups.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CreateUsage1795305900000,
   RegisterGeneratedColumns1795306000000,
   CreateModelCallReservations1795306100000,
+  CreateUsageRollups1795306600000,
 ];
