@@ -5,7 +5,7 @@ import { createTestApp, testPool, type TestApp } from './support/test-app.js';
 
 /** Tiny batches, so even this small data takes several batches (and several transactions) to erase. */
 const TINY = { ERASURE_BATCH_SIZE: '2' };
-const USER_TABLES = ['chat_messages', 'chat_sessions', 'usage_daily', 'refresh_tokens', 'erasures'];
+const USER_TABLES = ['chat_messages', 'chat_sessions', 'usage_daily', 'usage_daily_totals', 'usage_periods', 'refresh_tokens', 'erasures'];
 
 describe('erasure of any size', () => {
   const db = testPool();
@@ -84,9 +84,10 @@ describe('erasure of any size', () => {
 
       const done = await worker().drainFor([user.id]);
       expect(done).toMatchObject({ failures: 0, finished: [expect.any(String)] });
-      // 6 messages, 2 sessions, 6 usage rows (one per model and session), 1 refresh token: 2 rows a batch,
-      // then the last one that removes the users row and the erasure.
-      expect(done.batches).toBe(3 + 1 + 3 + 1 + 1);
+      // 6 messages, 2 sessions, 6 usage rows (one per model and session), 3 daily totals (one per model),
+      // 4 periods (one per span), 1 refresh token: 2 rows a batch, then the last one that removes the users
+      // row and the erasure.
+      expect(done.batches).toBe(3 + 1 + 3 + 2 + 2 + 1 + 1);
       expect(await rowsOf(user.id)).toEqual(empty);
       await request(t.server).get(`${API}/users/me`).set(again.auth).expect(200);
     });
@@ -110,7 +111,7 @@ describe('erasure of any size', () => {
 
       const done = await worker().drainFor([user.id]);
       expect(done.failures).toBe(0);
-      expect(done.rows).toBe(4 + 2 + 6 + 1);
+      expect(done.rows).toBe(4 + 2 + 6 + 3 + 4 + 1);
       expect(await rowsOf(user.id)).toEqual(empty);
     });
 
@@ -144,7 +145,7 @@ describe('erasure of any size', () => {
         expect(a.failures + b.failures).toBe(0);
         expect(new Set([...a.finished, ...b.finished]).size).toBe(a.finished.length + b.finished.length);
         expect(a.finished.length + b.finished.length).toBe(4);
-        expect(a.rows + b.rows).toBe(4 * (6 + 2 + 6 + 1));
+        expect(a.rows + b.rows).toBe(4 * (6 + 2 + 6 + 3 + 4 + 1));
       } finally {
         await other.close();
       }
@@ -171,7 +172,16 @@ describe('erasure of any size', () => {
       const done = await worker().drainFor([user.id]);
       expect(done).toMatchObject({ failures: 0, batches: 2 + 1, rows: 3 });
       const left = await rowsOf(user.id);
-      expect(left).toEqual({ ...empty, users: 1, chat_sessions: 1, chat_messages: 3, usage_daily: 6, refresh_tokens: 1 });
+      expect(left).toEqual({
+        ...empty,
+        users: 1,
+        chat_sessions: 1,
+        chat_messages: 3,
+        usage_daily: 6,
+        usage_daily_totals: 3,
+        usage_periods: 4,
+        refresh_tokens: 1,
+      });
     });
   });
 

@@ -40,6 +40,8 @@ export const ERASURE_STEPS: Record<ErasureKind, Step[]> = {
     byUser('chat_messages'),
     byUser('chat_sessions'),
     byUser('usage_daily'),
+    byUser('usage_daily_totals'),
+    byUser('usage_periods'),
     byUser('refresh_tokens'),
     byUser('model_call_reservations'),
   ],

@@ -1,6 +1,6 @@
 import type { Paging } from '../common/pagination/pagination.js';
 import { ROLE_COUNTS } from '../sessions/role-counts.js';
-import { usageUpsertCte } from '../usage/usage.sql.js';
+import { usageUpsertCtes } from '../usage/usage.sql.js';
 import type { MessageRole } from './message.entity.js';
 import type { MessageRow } from './message-row.js';
 
@@ -25,7 +25,7 @@ export interface NewMessage {
  * Appends messages in ONE statement: the UPDATE of the session row takes its lock (serialising appends to
  * that session on every instance), hands out the next seq numbers and moves the counters (message count,
  * per-role counts from the very role array the INSERT reads, token sums, first_message_at); the INSERT
- * numbers the new rows from there; the usage CTE accounts for them. All of it commits or none of it does.
+ * numbers the new rows from there; the usage CTEs account for them (detail and rollups). All of it commits or none of it does.
  * A session that is missing, foreign, deleted or inactive matches nothing, and nothing is written.
  * Options: `unlessUserHasLimits` also writes nothing for a user who has quota limits of their own (the
  * caller then takes the quota path, a transaction under the user's quota lock); `evenIfInactive` accepts
@@ -65,7 +65,7 @@ export const APPEND_SQL = `
            unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::int[], $12::int[])
              WITH ORDINALITY AS m(role, content, agent_type, model, metadata, prompt_tokens, completion_tokens, ord)
     RETURNING ${MESSAGE_COLUMNS}
-  ), ${usageUpsertCte('inserted', '$2')}
+  ), ${usageUpsertCtes('inserted', '$2')}
   SELECT inserted.*,
          CASE WHEN inserted.id IS NULL THEN coalesce((
            SELECT CASE WHEN $13::boolean AND s.is_active AND EXISTS (

@@ -1,9 +1,9 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { User } from '../users/user.entity.js';
 
-/** Schema description for TypeORM; written by the append statement (see usageUpsertCte) and read with SQL. */
+/** Schema description for TypeORM; written by the append statement (see usageUpsertCtes) and read with SQL. */
 @Entity('usage_daily')
-@Index('usage_daily_day_idx', ['day'])
+@Index('usage_daily_session_idx', ['userId', 'sessionId', 'day'])
 @Check('usage_daily_counts_check', 'prompt_tokens >= 0 AND completion_tokens >= 0 AND messages >= 0 AND user_messages >= 0')
 export class UsageDay {
   @PrimaryColumn({ name: 'user_id', type: 'uuid' })

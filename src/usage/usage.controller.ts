@@ -22,7 +22,10 @@ export class UsageController {
   @Get()
   @ApiOperation({
     summary: 'Your token usage over a range of UTC days',
-    description: 'Counted when messages are stored; deleting messages does not refund it.',
+    description:
+      'Counted when messages are stored; deleting messages does not refund it. `group_by=session` is paged in session id ' +
+      'order (`page_size` default 100, at most 1000; `cursor` from `next_cursor`) and adds `page_size`, `has_more` and ' +
+      '`next_cursor`; `total` always sums the whole range. The other groupings come whole.',
   })
   @ApiOkResponse({ type: UsageReportDto })
   @ApiProblems(400, 401)
@@ -55,7 +58,10 @@ export class AdminUsageController {
   constructor(private readonly usage: UsageService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Per-user totals over a range of UTC days, largest first (admin)' })
+  @ApiOperation({
+    summary: 'Per-user totals over a range of UTC days, largest first (admin)',
+    description: '`total` is the exact number of users with usage in the range. Every page aggregates the whole range.',
+  })
   @ApiOkResponse({ type: UserUsagePageDto })
   @ApiProblems(400, 401, 403)
   leaderboard(@Query() query: AdminUsageQueryDto): Promise<PageEnvelope<UserUsageDto>> {

@@ -3,16 +3,19 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Paging } from '../common/pagination/pagination.js';
 import { User } from '../users/user.entity.js';
 import { ModelCallReservation } from './model-call-reservation.entity.js';
+import { coveringPeriods } from './usage-periods.js';
 import { TODAY } from './usage.sql.js';
 
 export const USAGE_GROUPS = ['day', 'agent_type', 'model', 'session'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
-const GROUP_KEY: Record<UsageGroup, string> = {
+/** The groupings read from usage_daily_totals; `session` pages over usage_daily (see sessionReport). */
+export type TotalsGroup = Exclude<UsageGroup, 'session'>;
+
+const GROUP_KEY: Record<TotalsGroup, string> = {
   day: "to_char(day, 'YYYY-MM-DD')",
   agent_type: 'agent_type',
   model: "nullif(model, '')",
-  session: 'session_id::text',
 };
 
 export const LEADERBOARD_ORDERS = ['total_tokens', 'prompt_tokens', 'completion_tokens', 'messages'] as const;
@@ -32,6 +35,8 @@ export interface LeaderboardRow extends UsageTotals {
 
 export type LeaderboardKey = [number, string];
 
+export type UsageBucket = UsageTotals & { key: string | null };
+
 export interface Spending {
   tokens: number;
   user_messages: number;
@@ -43,6 +48,8 @@ const SUMS = `coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
               coalesce(sum(completion_tokens), 0)::bigint AS completion_tokens,
               coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS total_tokens,
               coalesce(sum(messages), 0)::bigint AS messages`;
+
+const RANGE = 'WHERE user_id = $1 AND day BETWEEN $2::date AND $3::date';
 
 @Injectable()
 export class UsageRepository {
@@ -75,7 +82,7 @@ export class UsageRepository {
       `SELECT u.tokens, u.user_messages, r.calls_in_flight, r.tokens_reserved
          FROM (SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS tokens,
                       coalesce(sum(user_messages), 0)::bigint AS user_messages
-                 FROM usage_daily WHERE user_id = $1 AND day = ${TODAY}) u,
+                 FROM usage_daily_totals WHERE user_id = $1 AND day = ${TODAY}) u,
               (SELECT count(*)::int AS calls_in_flight, coalesce(sum(tokens), 0)::bigint AS tokens_reserved
                  FROM model_call_reservations WHERE user_id = $1 AND expires_at > now()) r`,
       [userId],
@@ -106,23 +113,50 @@ export class UsageRepository {
       .execute();
   }
 
+  /** The range's totals and its buckets, from the rollup: a few rows per day, however many sessions. */
   async report(
     userId: string,
     from: string,
     to: string,
-    groupBy: UsageGroup,
+    groupBy: TotalsGroup,
     manager = this.dataSource.manager,
-  ): Promise<{ total: UsageTotals; buckets: (UsageTotals & { key: string | null })[] }> {
+  ): Promise<{ total: UsageTotals; buckets: UsageBucket[] }> {
     const params = [userId, from, to];
-    const range = 'WHERE user_id = $1 AND day BETWEEN $2::date AND $3::date';
     const order = groupBy === 'day' ? 'key ASC' : 'total_tokens DESC, messages DESC, key ASC';
     // One statement after the other: a request holds at most one pooled connection.
-    const [total] = await manager.query(`SELECT ${SUMS} FROM usage_daily ${range}`, params);
+    const total = await this.totals(userId, from, to, manager);
     const buckets = await manager.query(
-      `SELECT ${GROUP_KEY[groupBy]} AS key, ${SUMS} FROM usage_daily ${range} GROUP BY 1 ORDER BY ${order}`,
+      `SELECT ${GROUP_KEY[groupBy]} AS key, ${SUMS} FROM usage_daily_totals ${RANGE} GROUP BY 1 ORDER BY ${order}`,
       params,
     );
     return { total, buckets };
+  }
+
+  async totals(userId: string, from: string, to: string, manager = this.dataSource.manager): Promise<UsageTotals> {
+    const [total] = await manager.query(`SELECT ${SUMS} FROM usage_daily_totals ${RANGE}`, [userId, from, to]);
+    return total;
+  }
+
+  /**
+   * One page of per-session buckets in session id order, keyset on the (user_id, session_id, day) index:
+   * the index is walked from the cursor and stops after `size + 1` sessions, so any page costs what the
+   * first one costs, however many sessions the user has.
+   */
+  sessionPage(
+    userId: string,
+    from: string,
+    to: string,
+    size: number,
+    after: string | null,
+    manager = this.dataSource.manager,
+  ): Promise<UsageBucket[]> {
+    const params: unknown[] = [userId, from, to, size + 1];
+    const keyset = after === null ? '' : `AND session_id > $${params.push(after)}::uuid`;
+    return manager.query(
+      `SELECT session_id::text AS key, ${SUMS} FROM usage_daily ${RANGE} ${keyset}
+        GROUP BY session_id ORDER BY session_id LIMIT $4`,
+      params,
+    );
   }
 
   /** Per agent type, from the user's visible sessions: one query whatever the number of sessions. */
@@ -141,7 +175,11 @@ export class UsageRepository {
     );
   }
 
-  /** Per-user totals over a date range, largest first, keyset-pageable on (ordered total, user id). */
+  /**
+   * Per-user totals over a date range, largest first, keyset-pageable on (ordered total, user id). The range
+   * is read as its covering blocks of usage_periods (9 to 13 rows per user for 90 days) through the
+   * (span_days, start_day) index; the count of users comes from the same aggregate, in the same statement.
+   */
   async leaderboard(
     from: string,
     to: string,
@@ -149,28 +187,32 @@ export class UsageRepository {
     paging: Paging<LeaderboardKey>,
     manager = this.dataSource.manager,
   ): Promise<{ rows: LeaderboardRow[]; total: number }> {
-    const params: unknown[] = [from, to];
+    const blocks = coveringPeriods(from, to);
+    const params: unknown[] = [blocks[1], blocks[2], blocks[8], blocks[32]];
     const after =
       paging.mode === 'cursor'
         ? `WHERE (${orderBy}, user_id) < ($${params.push(paging.after[0])}, $${params.push(paging.after[1])}::uuid)`
         : '';
     const limit = `LIMIT $${params.push(paging.size + 1)}`;
     const offset = paging.mode === 'page' ? `OFFSET $${params.push(paging.offset)}` : '';
-    // One statement after the other: a request holds at most one pooled connection.
-    const rows: LeaderboardRow[] = await manager.query(
-      `SELECT t.*, u.email FROM (
-         SELECT user_id, ${SUMS} FROM usage_daily WHERE day BETWEEN $1::date AND $2::date GROUP BY user_id
-       ) t JOIN users u ON u.id = t.user_id AND u.deleted_at IS NULL
-       ${after}
-       ORDER BY ${orderBy} DESC, user_id DESC ${limit} ${offset}`,
+    const rows: (LeaderboardRow & { user_count: number })[] = await manager.query(
+      `WITH per_user AS (
+         SELECT user_id, ${SUMS} FROM usage_periods
+          WHERE (span_days = 1 AND start_day = ANY($1::date[]))
+             OR (span_days = 2 AND start_day = ANY($2::date[]))
+             OR (span_days = 8 AND start_day = ANY($3::date[]))
+             OR (span_days = 32 AND start_day = ANY($4::date[]))
+          GROUP BY user_id
+       )
+       SELECT (SELECT count(*)::int FROM per_user t JOIN users u ON u.id = t.user_id AND u.deleted_at IS NULL) AS user_count, page.*
+         FROM (SELECT) AS one LEFT JOIN LATERAL (
+           SELECT t.*, u.email FROM per_user t JOIN users u ON u.id = t.user_id AND u.deleted_at IS NULL
+           ${after}
+           ORDER BY ${orderBy} DESC, user_id DESC ${limit} ${offset}
+         ) page ON true`,
       params,
     );
-    const [counted] = await manager.query(
-      `SELECT count(*)::int AS total
-         FROM (SELECT DISTINCT user_id FROM usage_daily WHERE day BETWEEN $1::date AND $2::date) t
-         JOIN users u ON u.id = t.user_id AND u.deleted_at IS NULL`,
-      [from, to],
-    );
-    return { rows, total: counted.total };
+    const total = rows[0]?.user_count ?? 0;
+    return { rows: rows.filter((row) => row.user_id !== null).map(({ user_count: _, ...row }) => row), total };
   }
 }

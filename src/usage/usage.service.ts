@@ -2,12 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
 import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { validationFailed } from '../common/problem/problem.js';
 import { resolveDateRange } from './date-range.js';
-import type { AdminUsageQueryDto, UsageQueryDto } from './dto/usage-request.dto.js';
+import { SESSION_BUCKETS_PAGE, type AdminUsageQueryDto, type UsageQueryDto } from './dto/usage-request.dto.js';
 import type { UsageReportDto, UsageStatsDto, UserUsageDto } from './dto/usage-response.dto.js';
 import { UsageRepository, type LeaderboardKey, type LeaderboardRow } from './usage.repository.js';
 
 const LEADERBOARD_PAGE = { defaultSize: 20, maxSize: 100 };
+
+const isSessionKey = (key: unknown): key is [string] => Array.isArray(key) && key.length === 1 && typeof key[0] === 'string';
 
 const isLeaderboardKey = (key: unknown): key is LeaderboardKey =>
   Array.isArray(key) && key.length === 2 && Number.isInteger(key[0]) && typeof key[1] === 'string';
@@ -22,7 +25,32 @@ export class UsageService {
 
   async report(user: AuthUser, query: UsageQueryDto): Promise<UsageReportDto> {
     const { from, to } = resolveDateRange(query);
-    return this.reads.run((manager) => this.usage.report(user.id, from, to, query.group_by ?? 'day', manager));
+    const groupBy = query.group_by ?? 'day';
+    if (groupBy === 'session') return this.sessionReport(user, from, to, query);
+    const paged = (['cursor', 'page_size'] as const).filter((field) => query[field] !== undefined);
+    if (paged.length) throw validationFailed(paged.map((field) => ({ field, message: 'pages group_by=session only' })));
+    return this.reads.run((manager) => this.usage.report(user.id, from, to, groupBy, manager));
+  }
+
+  /** The range's totals and one page of its sessions; the cursor belongs to this user's range. */
+  private async sessionReport(user: AuthUser, from: string, to: string, query: UsageQueryDto): Promise<UsageReportDto> {
+    const scope = JSON.stringify(['usage-sessions', user.id, from, to]);
+    const paging = this.pagination.resolve(query, SESSION_BUCKETS_PAGE, scope, isSessionKey);
+    const after = paging.mode === 'cursor' ? paging.after[0] : null;
+    // One statement after the other: a request holds at most one pooled connection.
+    const { total, rows } = await this.reads.run(async (manager) => ({
+      total: await this.usage.totals(user.id, from, to, manager),
+      rows: await this.usage.sessionPage(user.id, from, to, paging.size, after, manager),
+    }));
+    const { data, page_size, has_more, next_cursor } = this.pagination.envelope(
+      rows,
+      paging,
+      0,
+      scope,
+      (row) => [row.key!],
+      (row) => row,
+    );
+    return { total, buckets: data, page_size, has_more, next_cursor };
   }
 
   async stats(user: AuthUser): Promise<UsageStatsDto> {

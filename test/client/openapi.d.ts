@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per-user totals over a range of UTC days, largest first (admin) */
+        /**
+         * Per-user totals over a range of UTC days, largest first (admin)
+         * @description `total` is the exact number of users with usage in the range. Every page aggregates the whole range.
+         */
         get: operations["AdminUsageController_leaderboard"];
         put?: never;
         post?: never;
@@ -312,7 +315,7 @@ export interface paths {
         };
         /**
          * Your token usage over a range of UTC days
-         * @description Counted when messages are stored; deleting messages does not refund it.
+         * @description Counted when messages are stored; deleting messages does not refund it. `group_by=session` is paged in session id order (`page_size` default 100, at most 1000; `cursor` from `next_cursor`) and adds `page_size`, `has_more` and `next_cursor`; `total` always sums the whole range. The other groupings come whole.
          */
         get: operations["UsageController_report"];
         put?: never;
@@ -1065,8 +1068,20 @@ export interface components {
             total_tokens: number;
         };
         UsageReportDto: {
-            /** @description Days in order; other groupings largest first. */
+            /** @description Days in order; agent types and models largest first; sessions one page at a time, in session id order. */
             buckets: components["schemas"]["UsageBucketDto"][];
+            /**
+             * @description Only with group_by=session: whether more sessions follow.
+             * @example true
+             */
+            has_more?: boolean;
+            /** @description Only with group_by=session: pass as `cursor` for the next page; null on the last page. */
+            next_cursor?: string | null;
+            /**
+             * @description Only with group_by=session: the page size used.
+             * @example 100
+             */
+            page_size?: number;
             total: components["schemas"]["UsageTotalsDto"];
         };
         UsageStatsDto: {
@@ -3939,7 +3954,12 @@ export interface operations {
                 from?: string;
                 /** @description Last UTC day, inclusive; not before `from`. Default: today. */
                 to?: string;
+                /** @description group_by=session only: the `next_cursor` of the previous page (of the same range). */
+                cursor?: string;
+                /** @description `session` is paged (`page_size`, `cursor`) in session id order; the other groupings come whole. */
                 group_by?: "day" | "agent_type" | "model" | "session";
+                /** @description Items per page: default 100, at most 1000. */
+                page_size?: number;
             };
             header?: never;
             path?: never;

@@ -8,6 +8,7 @@ import { KeysCarryTheUser1795306200000 } from './1795306200000-KeysCarryTheUser.
 import { CreateErasures1795306300000 } from './1795306300000-CreateErasures.js';
 import { AddSessionCounters1795306400000 } from './1795306400000-AddSessionCounters.js';
 import { SearchIndexes1795306500000 } from './1795306500000-SearchIndexes.js';
+import { CreateUsageRollups1795306600000 } from './1795306600000-CreateUsageRollups.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   CreateErasures1795306300000,
   AddSessionCounters1795306400000,
   SearchIndexes1795306500000,
+  CreateUsageRollups1795306600000,
 ];

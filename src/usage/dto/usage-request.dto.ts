@@ -1,5 +1,6 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { ApiPageSize, PageQueryDto } from '../../common/pagination/page-query.dto.js';
 import { LEADERBOARD_ORDERS, USAGE_GROUPS, type LeaderboardOrder, type UsageGroup } from '../usage.repository.js';
 
@@ -27,8 +28,33 @@ export class DateRangeQueryDto {
   to?: string;
 }
 
+/** The page size of group_by=session; the other groupings are small and come whole. */
+export const SESSION_BUCKETS_PAGE = { defaultSize: 100, maxSize: 1000 };
+
+/** `cursor` and `page_size` page group_by=session only (400 with another grouping); there is no `page`. */
+@ApiPageSize(SESSION_BUCKETS_PAGE)
 export class UsageQueryDto extends DateRangeQueryDto {
-  @ApiPropertyOptional({ enum: USAGE_GROUPS, default: 'day' })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 1024,
+    description: 'group_by=session only: the `next_cursor` of the previous page (of the same range).',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  cursor?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page_size?: number;
+
+  @ApiPropertyOptional({
+    enum: USAGE_GROUPS,
+    default: 'day',
+    description: '`session` is paged (`page_size`, `cursor`) in session id order; the other groupings come whole.',
+  })
   @IsOptional()
   @IsIn(USAGE_GROUPS)
   group_by?: UsageGroup;

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination/page.dto.js';
 
 export class TokenCountsDto {
@@ -31,8 +31,24 @@ export class UsageReportDto {
   @ApiProperty({ type: UsageTotalsDto })
   total!: UsageTotalsDto;
 
-  @ApiProperty({ type: [UsageBucketDto], description: 'Days in order; other groupings largest first.' })
+  @ApiProperty({
+    type: [UsageBucketDto],
+    description: 'Days in order; agent types and models largest first; sessions one page at a time, in session id order.',
+  })
   buckets!: UsageBucketDto[];
+
+  @ApiPropertyOptional({ type: 'integer', example: 100, description: 'Only with group_by=session: the page size used.' })
+  page_size?: number;
+
+  @ApiPropertyOptional({ example: true, description: 'Only with group_by=session: whether more sessions follow.' })
+  has_more?: boolean;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Only with group_by=session: pass as `cursor` for the next page; null on the last page.',
+  })
+  next_cursor?: string | null;
 }
 
 export class UsageStatsDto {
