@@ -92,6 +92,24 @@ describe('erasure of any size', () => {
       await request(t.server).get(`${API}/users/me`).set(again.auth).expect(200);
     });
 
+    it('locks out its tokens on other instances within AUTH_ACCOUNT_CHECK_TTL_MS, and at once with 0', async () => {
+      const strict = await createTestApp({ AUTH_ACCOUNT_CHECK_TTL_MS: '0' });
+      const trusting = await createTestApp({ AUTH_ACCOUNT_CHECK_TTL_MS: '60000' });
+      try {
+        const user = await registerUser(t);
+        for (const other of [strict, trusting]) await request(other.server).get(`${API}/sessions`).set(user.auth).expect(200);
+        await request(t.server).delete(`${API}/users/me`).set(user.auth).expect(204);
+        expectProblem(await request(t.server).get(`${API}/sessions`).set(user.auth), 401, 'unauthorized');
+        expectProblem(await request(strict.server).get(`${API}/sessions`).set(user.auth), 401, 'unauthorized');
+        // Seen alive a moment ago, so trusted for the window: the documented price of not looking every time.
+        await request(trusting.server).get(`${API}/sessions`).set(user.auth).expect(200);
+        await worker().drainFor([user.id]);
+      } finally {
+        await strict.close();
+        await trusting.close();
+      }
+    });
+
     it('resumes after the instance stops mid-way, and a worker that dies holding a batch loses nothing', async () => {
       const { user } = await heavyUser();
       await request(t.server).delete(`${API}/users/${user.id}`).set(admin.auth).expect(204);

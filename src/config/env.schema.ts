@@ -130,6 +130,16 @@ export class EnvironmentVariables {
   @Max(100_000)
   ERASURE_BATCH_SIZE = 5000;
 
+  /**
+   * How long an instance trusts that a token's account still exists before looking again; the instance
+   * that erases an account forgets it at once. 0 looks on every request.
+   */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  AUTH_ACCOUNT_CHECK_TTL_MS = 1000;
+
   /** How often each instance looks for pending erasures; 0 runs no erasure worker in this instance. */
   @toInt()
   @IsInt()

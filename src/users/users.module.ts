@@ -20,6 +20,7 @@ import { RefreshToken } from './auth/refresh-token.entity.js';
 import { RefreshTokensService } from './auth/refresh-tokens.service.js';
 import { User } from './user.entity.js';
 import { UsersController } from './users.controller.js';
+import { LiveAccounts } from '../common/auth/live-accounts.js';
 import { UsersService } from './users.service.js';
 
 type Config = ConfigService<EnvironmentVariables, true>;
@@ -56,6 +57,7 @@ type Config = ConfigService<EnvironmentVariables, true>;
   controllers: [AuthController, UsersController, AdminUsersController],
   providers: [
     UsersService,
+    LiveAccounts,
     AuthService,
     RefreshTokensService,
     JwtStrategy,
@@ -72,5 +74,7 @@ type Config = ConfigService<EnvironmentVariables, true>;
         }),
     },
   ],
+  // The global JwtAuthGuard asks it whether a token's account still exists.
+  exports: [LiveAccounts],
 })
 export class UsersModule {}

@@ -10,6 +10,7 @@ import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/u
 import { toAdminUserResponse, type AdminUserResponseDto } from './dto/user-response.dto.js';
 import { AdminTakeoverRefused, EMAIL_TAKEN, LAST_ADMIN, userNotFound } from './user.errors.js';
 import type { UserRole } from '../common/auth/auth-user.js';
+import { LiveAccounts } from '../common/auth/live-accounts.js';
 import { UserEmail } from './user-email.entity.js';
 import { User } from './user.entity.js';
 
@@ -24,6 +25,7 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly pagination: Pagination,
     private readonly erasures: ErasuresService,
+    private readonly accounts: LiveAccounts,
   ) {}
 
   async create(email: string, password: string, displayName: string | null, role: UserRole = 'user'): Promise<User> {
@@ -110,6 +112,7 @@ export class UsersService {
       await manager.delete(UserEmail, { userId: id });
       await this.erasures.queueUser(manager, id);
     });
+    this.accounts.forget(id);
     this.erasures.started();
   }
 

@@ -1,10 +1,10 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DataSource } from 'typeorm';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator.js';
 import { unauthorized } from '../problem/problem.js';
+import { LiveAccounts } from '../auth/live-accounts.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { AuthUser } from '../auth/auth-user.js';
 
@@ -14,7 +14,7 @@ const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
  * Global: every route needs a valid access token unless marked @Public(). Passport and passport-jwt
  * verify it (see JwtStrategy); a token verified before is answered from a cache until it expires. Then the
  * account must still exist: an erased account's data is removed in batches after the request that erased
- * it, and its tokens must open none of it meanwhile, on every instance (one primary-key lookup).
+ * it, and its tokens must open none of it meanwhile (LiveAccounts).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -22,7 +22,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly dataSource: DataSource,
+    private readonly accounts: LiveAccounts,
   ) {
     super();
   }
@@ -34,13 +34,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const cached = this.verified.get(bearerToken(request) ?? '');
     if (cached) request.user = cached;
     else await (super.canActivate(context) as Promise<boolean>);
-    await this.assertAccountExists(request.user!.id);
+    await this.accounts.assertLive(request.user!.id);
     return true;
-  }
-
-  private async assertAccountExists(userId: string): Promise<void> {
-    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL', [userId]);
-    if (rows.length === 0) throw unauthorized('This account no longer exists.');
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
