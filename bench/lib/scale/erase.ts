@@ -102,6 +102,9 @@ const USER_TABLES: [table: string, column: string][] = [
   ['chat_messages', 'user_id'],
   ['chat_sessions', 'user_id'],
   ['usage_daily', 'user_id'],
+  ['usage_daily_totals', 'user_id'],
+  ['usage_periods', 'user_id'],
+  ['erasures', 'user_id'],
   ['users', 'id'],
 ];
 

@@ -37,7 +37,7 @@ export interface ScaleReport {
   total_s: number;
 }
 
-const TABLES = ['chat_messages', 'chat_sessions', 'usage_daily', 'users'];
+const TABLES = ['chat_messages', 'chat_sessions', 'usage_daily', 'usage_daily_totals', 'usage_periods', 'users', 'user_emails'];
 
 /** pg_total_relation_size per table (heap, TOAST, indexes) divided by its exact row count. */
 export async function tableSizes(db: pg.Client): Promise<{ sizes: TableSize[]; avgContentBytes: number }> {
@@ -132,7 +132,7 @@ export function formatScaleReport(report: ScaleReport): string {
     const messages = last.sizes.find((t) => t.table === 'chat_messages');
     const all = last.sizes.reduce((sum, t) => sum + t.total_bytes, 0);
     if (messages && messages.rows > 0) {
-      lines.push('', `All four tables together: ${mb(all)}, ${Math.round(all / messages.rows)} bytes per message.`);
+      lines.push('', `All these tables together: ${mb(all)}, ${Math.round(all / messages.rows)} bytes per message.`);
     }
   }
   if (report.erasure.length > 0) {
