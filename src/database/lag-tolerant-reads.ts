@@ -9,8 +9,8 @@ const REPLICA_RETRY_AFTER_MS = 5000;
  * commits (lists, search, usage reports) runs its statements on the manager it is handed; everything else
  * keeps using the primary, since the data source sends nothing to a replica unless asked (`defaultMode:
  * 'master'`). The read holds one replica connection from first statement to last and gets no other, so a
- * request still holds at most one pooled connection at a time. Its statements are autocommit reads: a
- * transaction does not belong here (a replica refuses writes, and a transaction must see its own).
+ * request still holds at most one pooled connection at a time. Its statements only read: a read-only
+ * transaction (search sets its plan settings in one) is fine on a hot standby; writes do not belong here.
  *
  * Without replicas the read runs on the primary as before. When no replica connection can be made (the
  * replica is down, or its pool cannot hand out a connection in time), the read runs on the primary

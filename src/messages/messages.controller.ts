@@ -70,7 +70,7 @@ export class MessagesController {
   @ApiOperation({
     summary: 'Clear the history',
     description:
-      'Every message so far disappears from every read at once (its rows are erased in the background). Counters reset to zero; ' +
+      'Every message so far disappears from every read at once (from reads served by a read replica once it has replayed the clear; the rows are erased in the background). Counters reset to zero; ' +
       'seq continues from the last one handed out (it is never reused, so an old cursor never lands among new messages). ' +
       'Usage already recorded is kept.',
   })

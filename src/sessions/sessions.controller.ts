@@ -72,7 +72,7 @@ export class SessionsController {
   @ApiOperation({
     summary: 'Delete a session',
     description:
-      'Soft delete (restorable); ?permanent=true deletes it and its messages for good: gone from every read at once, ' +
+      'Soft delete (restorable); ?permanent=true deletes it and its messages for good: gone from every read at once (on a read replica, once replayed), ' +
       'its rows erased in the background. Usage already recorded is kept.',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })

@@ -35,8 +35,9 @@ export class UsersController {
   @ApiOperation({
     summary: 'Delete the account and erase all its sessions, messages and usage',
     description:
-      'At once: the account can no longer log in or use its tokens, its email is free to register again, and nothing of it ' +
-      'can be read. Its rows are erased in the background, in batches.',
+      'At once: the account can no longer log in or refresh, its email is free to register again, and nothing of it can be ' +
+      'read on the primary; its access tokens stop working at once on the instance that answered, within ' +
+      'AUTH_ACCOUNT_CHECK_TTL_MS (1 s) on the others. Its rows are erased in the background, in batches.',
   })
   @ApiNoContentResponse({ description: 'Erased.' })
   @ApiProblems(401, LAST_ADMIN)

@@ -195,7 +195,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a session
-         * @description Soft delete (restorable); ?permanent=true deletes it and its messages for good: gone from every read at once, its rows erased in the background. Usage already recorded is kept.
+         * @description Soft delete (restorable); ?permanent=true deletes it and its messages for good: gone from every read at once (on a read replica, once replayed), its rows erased in the background. Usage already recorded is kept.
          */
         delete: operations["SessionsController_remove"];
         options?: never;
@@ -244,7 +244,7 @@ export interface paths {
         post: operations["MessagesController_append"];
         /**
          * Clear the history
-         * @description Every message so far disappears from every read at once (its rows are erased in the background). Counters reset to zero; seq continues from the last one handed out (it is never reused, so an old cursor never lands among new messages). Usage already recorded is kept.
+         * @description Every message so far disappears from every read at once (from reads served by a read replica once it has replayed the clear; the rows are erased in the background). Counters reset to zero; seq continues from the last one handed out (it is never reused, so an old cursor never lands among new messages). Usage already recorded is kept.
          */
         delete: operations["MessagesController_clear"];
         options?: never;
@@ -390,7 +390,7 @@ export interface paths {
         post?: never;
         /**
          * Delete the account and erase all its sessions, messages and usage
-         * @description At once: the account can no longer log in or use its tokens, its email is free to register again, and nothing of it can be read. Its rows are erased in the background, in batches.
+         * @description At once: the account can no longer log in or refresh, its email is free to register again, and nothing of it can be read on the primary; its access tokens stop working at once on the instance that answered, within AUTH_ACCOUNT_CHECK_TTL_MS (1 s) on the others. Its rows are erased in the background, in batches.
          */
         delete: operations["UsersController_remove"];
         options?: never;

@@ -17,6 +17,8 @@ export class KeysCarryTheUser1795306200000 implements MigrationInterface {
   name = 'KeysCarryTheUser1795306200000';
 
   async up(db: QueryRunner): Promise<void> {
+    // Rebuilds the keys of every message: proportional to the table, not bounded by a request's timeout.
+    await db.query(`SET LOCAL statement_timeout = 0`);
     await db.query(`ALTER TABLE chat_messages DROP CONSTRAINT chat_messages_session_id_fkey, DROP CONSTRAINT chat_messages_user_id_fkey`);
     await db.query(
       `ALTER TABLE chat_sessions DROP CONSTRAINT chat_sessions_pkey, ADD CONSTRAINT chat_sessions_pkey PRIMARY KEY (user_id, id)`,
@@ -56,6 +58,7 @@ export class KeysCarryTheUser1795306200000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query(`SET LOCAL statement_timeout = 0`);
     await db.query(`CREATE UNIQUE INDEX users_email_key ON users (email)`);
     await db.query(`DROP TABLE user_emails`);
 

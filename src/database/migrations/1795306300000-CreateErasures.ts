@@ -41,6 +41,12 @@ export class CreateErasures1795306300000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
+    // What is hidden now and not yet erased would reappear without these columns: erase it here, at once.
+    await db.query(`SET LOCAL statement_timeout = 0`);
+    await db.query(`
+      DELETE FROM chat_messages m USING chat_sessions s
+       WHERE s.user_id = m.user_id AND s.id = m.session_id AND m.seq <= s.history_floor_seq`);
+    await db.query(`DELETE FROM chat_sessions WHERE erased_at IS NOT NULL`);
     await db.query(`DROP TABLE erasures`);
     await db.query(`
       ALTER TABLE chat_sessions

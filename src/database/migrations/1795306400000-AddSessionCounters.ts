@@ -20,7 +20,8 @@ export class AddSessionCounters1795306400000 implements MigrationInterface {
         ADD COLUMN prompt_tokens bigint NOT NULL DEFAULT 0,
         ADD COLUMN completion_tokens bigint NOT NULL DEFAULT 0,
         ADD COLUMN first_message_at timestamptz(3)`);
-    // message_count and total_tokens are recounted too, so the checks below hold whatever drift there was.
+    // Only visible messages count (above the history floor of a cleared history, which the erasure worker is
+    // still deleting). message_count and total_tokens are recounted too, so the checks below hold whatever drift there was.
     await db.query(`
       UPDATE chat_sessions s
          SET message_count = c.messages,
@@ -34,12 +35,14 @@ export class AddSessionCounters1795306400000 implements MigrationInterface {
                      coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
                      coalesce(sum(completion_tokens), 0) AS completion_tokens,
                      (array_agg(created_at ORDER BY seq))[1] AS first_message_at
-                FROM chat_messages GROUP BY user_id, session_id) c
+                FROM chat_messages m
+               WHERE m.seq > (SELECT h.history_floor_seq FROM chat_sessions h WHERE h.user_id = m.user_id AND h.id = m.session_id)
+               GROUP BY user_id, session_id) c
        WHERE s.user_id = c.user_id AND s.id = c.session_id`);
     await db.query(`
       UPDATE chat_sessions s SET message_count = 0, total_tokens = 0
        WHERE (message_count <> 0 OR total_tokens <> 0)
-         AND NOT EXISTS (SELECT 1 FROM chat_messages m WHERE m.user_id = s.user_id AND m.session_id = s.id)`);
+         AND NOT EXISTS (SELECT 1 FROM chat_messages m WHERE m.user_id = s.user_id AND m.session_id = s.id AND m.seq > s.history_floor_seq)`);
     await db.query(`
       ALTER TABLE chat_sessions
         ADD CONSTRAINT chat_sessions_role_counts_check

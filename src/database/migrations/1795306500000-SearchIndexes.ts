@@ -11,12 +11,15 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   (ILIKE '%…%') reads the titles whose trigrams match instead of every title of the user (a count over
  *   10,000 titles: 60-100 ms; through the index: 3-8 ms).
  * btree_gin and pg_trgm are trusted extensions (PostgreSQL 13+): the database owner may create them without
- * superuser. down() drops them again only if nothing else uses them (no CASCADE).
+ * superuser. down() drops them without CASCADE: if anything else uses them, the revert stops there with an
+ * error rather than take that with it.
  */
 export class SearchIndexes1795306500000 implements MigrationInterface {
   name = 'SearchIndexes1795306500000';
 
   async up(db: QueryRunner): Promise<void> {
+    // Index builds over every message: proportional to the table, not bounded by a request's timeout.
+    await db.query(`SET LOCAL statement_timeout = 0`);
     await db.query(`CREATE EXTENSION IF NOT EXISTS btree_gin`);
     await db.query(`CREATE INDEX chat_messages_user_search_idx ON chat_messages USING gin (user_id, session_id, search_vector)`);
     await db.query(`DROP INDEX chat_messages_search_idx`);
