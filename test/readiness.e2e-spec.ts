@@ -27,6 +27,7 @@ const DISTRIBUTED_BY: Record<string, string> = {
 /** Tables that are not one user's data, each with the reason. A new table must be put in one of these lists. */
 const NOT_BY_USER: Record<string, string> = {
   user_emails: 'keyed by email: emails are unique across users and login starts from one',
+  user_identities: 'keyed by (issuer, subject): what an external token arrives with, leading to its user',
   rate_limit_buckets: 'counters per client key (IP or user), shared by all instances, not user data',
   typeorm_migrations: "TypeORM's bookkeeping",
   typeorm_metadata: "TypeORM's bookkeeping",

@@ -8,12 +8,14 @@ import { UsageDay } from '../usage/usage-day.entity.js';
 import { UsagePeriod } from '../usage/usage-period.entity.js';
 import { RefreshToken } from '../users/auth/refresh-token.entity.js';
 import { UserEmail } from '../users/user-email.entity.js';
+import { UserIdentity } from '../users/user-identity.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Listed by hand: an ESM build has no __dirname for glob patterns. */
 export const ENTITIES = [
   User,
   UserEmail,
+  UserIdentity,
   RefreshToken,
   ChatSession,
   ChatMessage,

@@ -9,6 +9,7 @@ import { CreateErasures1795306300000 } from './1795306300000-CreateErasures.js';
 import { AddSessionCounters1795306400000 } from './1795306400000-AddSessionCounters.js';
 import { SearchIndexes1795306500000 } from './1795306500000-SearchIndexes.js';
 import { CreateUsageRollups1795306600000 } from './1795306600000-CreateUsageRollups.js';
+import { CreateUserIdentities1795306700000 } from './1795306700000-CreateUserIdentities.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AddSessionCounters1795306400000,
   SearchIndexes1795306500000,
   CreateUsageRollups1795306600000,
+  CreateUserIdentities1795306700000,
 ];
