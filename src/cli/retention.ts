@@ -5,7 +5,6 @@ import { createRootLogger } from '../common/logging/logger.js';
 import { validateEnv } from '../config/env.js';
 import { withJwtSecret } from '../config/jwt-secret.js';
 import { toolDatabaseUrl } from '../database/tool-database-url.js';
-import { ErasureWorker } from '../erasure/erasure.worker.js';
 import { RetentionJob, type PlannedAction, type RetentionReport } from '../retention/retention.job.js';
 
 /**
@@ -13,7 +12,8 @@ import { RetentionJob, type PlannedAction, type RetentionReport } from '../reten
  * (CHAT_SESSION_CLEANUP_DAYS, CHAT_INACTIVE_RETENTION_DAYS, RETENTION_MODE), against DATABASE_URL or the
  * embedded database of a running `npm start`. `--dry-run` prints what it would do and changes nothing.
  * A real run takes the same lease as the scheduled job (if an instance is running it, this one says so and
- * exits 1), then erases the purged sessions' rows itself rather than leave them to the service's workers.
+ * exits 1). What it purges or deletes is gone from every read when it ends; the service's erasure workers
+ * then delete the rows in the background, as for any permanent delete.
  */
 const args = process.argv.slice(2);
 if (args.some((arg) => arg !== '--dry-run')) {
@@ -24,9 +24,12 @@ const dryRun = args.includes('--dry-run');
 const env = validateEnv(process.env);
 const logger = createRootLogger({ LOG_LEVEL: 'info' });
 const resolved = { ...(await withJwtSecret(env, () => undefined)), DATABASE_URL: await toolDatabaseUrl(env) };
-// No schedule and no background worker in this process: it does its one run itself.
+// No schedule and no erasure worker in this process: it does its one run; the service erases the rows.
 const app = await NestFactory.createApplicationContext(
-  AppModule.forRoot({ ...resolved, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined, RETENTION_SCHEDULE: 'off', ERASURE_INTERVAL_MS: 0 }, logger),
+  AppModule.forRoot(
+    { ...resolved, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined, RETENTION_SCHEDULE: 'off', ERASURE_INTERVAL_MS: 0 },
+    logger,
+  ),
   { logger: ['error', 'warn'] },
 );
 // The job's progress lines, once the boot's lines are past.
@@ -39,10 +42,6 @@ try {
     const report = await job.run();
     printReport(report);
     if (!report.ran) process.exitCode = 1;
-    else {
-      const erased = await app.get(ErasureWorker).drain();
-      out(`erased ${erased.rows} message rows of ${erased.finished.length} sessions in ${erased.batches} batches`);
-    }
   }
 } finally {
   await app.close();

@@ -47,7 +47,11 @@ const PROGRESS_EVERY_MS = 10_000;
 @Injectable()
 export class RetentionJob implements OnModuleDestroy {
   private readonly logger = new Logger('Retention');
-  private readonly lease: Lease = { name: LEASE_NAME, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, ttlMs: LEASE_TTL_MS };
+  private readonly lease: Lease = {
+    name: LEASE_NAME,
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    ttlMs: LEASE_TTL_MS,
+  };
   private readonly cleanupDays: number;
   private readonly inactiveDays: number | null;
   private readonly inactiveAction: 'delete' | 'anonymize';

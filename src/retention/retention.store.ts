@@ -81,7 +81,8 @@ export class RetentionStore {
 
   async count(action: RetentionAction, before: Date, scope: UserScope): Promise<Candidates> {
     const [row] = await this.transaction(
-      (tx) => tx.query(countSql(CANDIDATES[action]), [before, scope]) as Promise<{ sessions: number; messages: string; oldest: Date | null }[]>,
+      (tx) =>
+        tx.query(countSql(CANDIDATES[action]), [before, scope]) as Promise<{ sessions: number; messages: string; oldest: Date | null }[]>,
     );
     return { sessions: row.sessions, messages: Number(row.messages), oldest: row.oldest };
   }
@@ -90,7 +91,9 @@ export class RetentionStore {
   async eraseBatch(action: 'purge' | 'delete', lease: Lease, before: Date, size: number, scope: UserScope): Promise<BatchOutcome> {
     const erased = await this.transaction(async (tx) => {
       await this.renew(tx, lease);
-      const [rows] = (await tx.query(eraseBatchSql(CANDIDATES[action]), [before, size, scope])) as [{ userId: string; sessionId: string }[]];
+      const [rows] = (await tx.query(eraseBatchSql(CANDIDATES[action]), [before, size, scope])) as [
+        { userId: string; sessionId: string }[],
+      ];
       await this.erasures.queueSessions(tx, rows);
       return rows.length;
     });
@@ -107,14 +110,22 @@ export class RetentionStore {
     return this.transaction(async (tx) => {
       await this.renew(tx, lease);
       const outcome: BatchOutcome = { sessions: 0, messages: 0, progressed: false };
-      for (let budget = size; budget > 0; ) {
-        const [session] = (await tx.query(CLAIM_ANONYMIZE_SQL, [before, scope])) as { user_id: string; id: string; from_seq: number; last_seq: number }[];
+      for (let budget = size; budget > 0;) {
+        const [session] = (await tx.query(CLAIM_ANONYMIZE_SQL, [before, scope])) as {
+          user_id: string;
+          id: string;
+          from_seq: number;
+          last_seq: number;
+        }[];
         if (!session) break;
         const to = Math.min(session.last_seq, session.from_seq + budget);
-        const [, messages] = (await tx.query(ANONYMIZE_MESSAGES_SQL, [session.user_id, session.id, session.from_seq, to, ANONYMIZED_CONTENT])) as [
-          unknown,
-          number,
-        ];
+        const [, messages] = (await tx.query(ANONYMIZE_MESSAGES_SQL, [
+          session.user_id,
+          session.id,
+          session.from_seq,
+          to,
+          ANONYMIZED_CONTENT,
+        ])) as [unknown, number];
         await tx.query(ANONYMIZE_SESSION_SQL, [session.user_id, session.id, to]);
         budget -= Math.max(1, to - session.from_seq);
         outcome.sessions += to === session.last_seq ? 1 : 0;
