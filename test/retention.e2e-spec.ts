@@ -273,6 +273,22 @@ describe('retention', () => {
     }, 180_000);
   });
 
+  it('runs on RETENTION_SCHEDULE by itself', async () => {
+    // Every second; an age no other spec's data reaches, since a scheduled run sees every user.
+    const scheduled = await createTestApp({ RETENTION_SCHEDULE: '* * * * * *', CHAT_SESSION_CLEANUP_DAYS: '20000' });
+    try {
+      const user = await registerUser(scheduled);
+      const id = await session(user, { messages: 1 });
+      await api(user, 'delete', `/sessions/${id}`).expect(204);
+      await backdate(id, 'deleted_at', 20_001);
+      for (let wait = 0; wait < 100 && (await row(id)).erased_at === null; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await row(id)).erased_at).not.toBeNull();
+      await scheduled.app.get(ErasureWorker).drainFor([user.id]);
+    } finally {
+      await scheduled.close();
+    }
+  });
+
   it('finds its candidates through its partial indexes', async () => {
     const statements: [string, string, unknown[]][] = [
       ...(['purge', 'delete'] as const).map((action): [string, string, unknown[]] => [
