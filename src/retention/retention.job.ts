@@ -47,9 +47,10 @@ const PROGRESS_EVERY_MS = 10_000;
 @Injectable()
 export class RetentionJob implements OnModuleDestroy {
   private readonly logger = new Logger('Retention');
+  /** Names this instance in the lease row, and in the log lines of the instances that skip. */
   private readonly lease: Lease = {
     name: LEASE_NAME,
-    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    holder: `${hostname().slice(0, 100)}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ttlMs: LEASE_TTL_MS,
   };
   private readonly cleanupDays: number;
@@ -94,9 +95,9 @@ export class RetentionJob implements OnModuleDestroy {
 
   private async runOnce(scope: UserScope): Promise<RetentionReport> {
     if (!(await this.store.tryAcquire(this.lease))) {
-      const held = await this.store.holderOf(this.lease.name);
-      this.logger.log(`retention: skipped, ${held?.holder ?? 'another instance'} is running it`);
-      return { ran: false, heldBy: held?.holder ?? null, actions: [], complete: false };
+      const heldBy = await this.store.holderOf(this.lease.name);
+      this.logger.log(`retention: skipped, ${heldBy ?? 'another instance'} is running it`);
+      return { ran: false, heldBy, actions: [], complete: false };
     }
     const report: RetentionReport = { ran: true, heldBy: null, actions: [], complete: false };
     try {

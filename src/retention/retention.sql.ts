@@ -95,4 +95,4 @@ export const RENEW_LEASE_SQL = `UPDATE job_leases SET expires_at = now() + $3::i
 
 export const RELEASE_LEASE_SQL = `UPDATE job_leases SET expires_at = now() WHERE name = $1 AND holder = $2`;
 
-export const LEASE_HOLDER_SQL = `SELECT holder, expires_at FROM job_leases WHERE name = $1 AND expires_at > now()`;
+export const LEASE_HOLDER_SQL = `SELECT holder FROM job_leases WHERE name = $1 AND expires_at > now()`;

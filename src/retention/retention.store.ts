@@ -65,9 +65,10 @@ export class RetentionStore {
     return rows.length > 0;
   }
 
-  async holderOf(name: string): Promise<{ holder: string; expires_at: Date } | null> {
-    const rows = await this.transaction((tx) => tx.query(LEASE_HOLDER_SQL, [name]) as Promise<{ holder: string; expires_at: Date }[]>);
-    return rows[0] ?? null;
+  /** Who holds the lease now, if anyone. */
+  async holderOf(name: string): Promise<string | null> {
+    const rows = await this.transaction((tx) => tx.query(LEASE_HOLDER_SQL, [name]) as Promise<{ holder: string }[]>);
+    return rows[0]?.holder ?? null;
   }
 
   async release(lease: Lease): Promise<void> {
