@@ -125,6 +125,30 @@ describe('readiness for distribution by user', () => {
   });
 });
 
+/** Indexes on user data that do not carry the user, each with the reason. */
+const INDEXES_ACROSS_USERS: Record<string, string> = {
+  usage_periods_span_start_idx: "/admin/usage reads one block of every user's periods (README, Usage accounting)",
+};
+
+describe('indexes on user data', () => {
+  const db = testPool();
+  afterAll(() => db.end());
+
+  it('carry the user too (retention’s cross-user candidates included), but for the listed exceptions', async () => {
+    const { rows } = await db.query<{ table: string; name: string; columns: string[] }>(`
+      SELECT t.relname AS table, x.relname AS name,
+             array(SELECT a.attname::text FROM unnest(i.indkey) k(n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n) AS columns
+        FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid
+        JOIN pg_namespace ns ON ns.oid = t.relnamespace
+       WHERE ns.nspname = 'public'`);
+    const lacking = rows.filter((r) => r.table in DISTRIBUTED_BY && !r.columns.includes(DISTRIBUTED_BY[r.table])).map((r) => r.name);
+    expect(lacking.sort()).toEqual(Object.keys(INDEXES_ACROSS_USERS).sort());
+    expect(rows.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['chat_sessions_retention_deleted_idx', 'chat_sessions_retention_anonymize_idx']),
+    );
+  });
+});
+
 /**
  * The schema again in its own PostgreSQL schema, each table of user data hash-partitioned SHARDS ways by its
  * user column, with the same keys, indexes and foreign keys (partitioned tables accept only keys that

@@ -20,6 +20,7 @@ export interface PlannedAction extends Candidates {
 export interface ActionReport {
   action: RetentionAction;
   sessions: number;
+  /** Messages anonymized (purge and delete leave the messages to the erasure workers: 0). */
   messages: number;
   batches: number;
 }
