@@ -29,6 +29,7 @@ const NOT_BY_USER: Record<string, string> = {
   user_emails: 'keyed by email: emails are unique across users and login starts from one',
   user_identities: 'keyed by (issuer, subject): what an external token arrives with, leading to its user',
   rate_limit_buckets: 'counters per client key (IP or user), shared by all instances, not user data',
+  job_leases: 'one row per cluster-wide job (the retention job), held by one instance at a time',
   typeorm_migrations: "TypeORM's bookkeeping",
   typeorm_metadata: "TypeORM's bookkeeping",
 };
@@ -121,6 +122,30 @@ describe('readiness for distribution by user', () => {
       'chat_messages.chat_messages_session_id_fkey does not join chat_sessions on its user',
       'usage_daily: no primary key',
     ]);
+  });
+});
+
+/** Indexes on user data that do not carry the user, each with the reason. */
+const INDEXES_ACROSS_USERS: Record<string, string> = {
+  usage_periods_span_start_idx: "/admin/usage reads one block of every user's periods (README, Usage accounting)",
+};
+
+describe('indexes on user data', () => {
+  const db = testPool();
+  afterAll(() => db.end());
+
+  it('carry the user too (retention’s cross-user candidates included), but for the listed exceptions', async () => {
+    const { rows } = await db.query<{ table: string; name: string; columns: string[] }>(`
+      SELECT t.relname AS table, x.relname AS name,
+             array(SELECT a.attname::text FROM unnest(i.indkey) k(n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n) AS columns
+        FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid
+        JOIN pg_namespace ns ON ns.oid = t.relnamespace
+       WHERE ns.nspname = 'public'`);
+    const lacking = rows.filter((r) => r.table in DISTRIBUTED_BY && !r.columns.includes(DISTRIBUTED_BY[r.table])).map((r) => r.name);
+    expect(lacking.sort()).toEqual(Object.keys(INDEXES_ACROSS_USERS).sort());
+    expect(rows.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['chat_sessions_retention_deleted_idx', 'chat_sessions_retention_anonymize_idx']),
+    );
   });
 });
 

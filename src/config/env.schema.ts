@@ -20,6 +20,7 @@ export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const SESSION_LIMIT_POLICIES = ['evict_oldest', 'reject'] as const;
 export const LLM_PROVIDERS = ['echo', 'openai'] as const;
+export const RETENTION_MODES = ['delete', 'anonymize'] as const;
 
 const INTEGER = /^-?\d+$/;
 const AGENT_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -146,6 +147,36 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(3_600_000)
   ERASURE_INTERVAL_MS = 5000;
+
+  /** Soft-deleted sessions are purged for good this many days after their deletion (0: at the next run). */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  CHAT_SESSION_CLEANUP_DAYS = 30;
+
+  /** Inactive sessions whose last message is older are deleted or anonymized (RETENTION_MODE); unset keeps them. */
+  @IsOptional()
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(36_500)
+  CHAT_INACTIVE_RETENTION_DAYS?: number;
+
+  @IsIn(RETENTION_MODES)
+  RETENTION_MODE: (typeof RETENTION_MODES)[number] = 'anonymize';
+
+  /** When the retention job runs: a cron expression (UTC), or `off`/`0` for none in this instance (checked in validateEnv). */
+  @IsString()
+  @IsNotEmpty()
+  RETENTION_SCHEDULE = '0 * * * *';
+
+  /** Sessions one retention batch purges or deletes, or messages it anonymizes, in one short transaction. */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  RETENTION_BATCH_SIZE = 1000;
 
   @IsString()
   @IsNotEmpty()

@@ -1,4 +1,4 @@
-import { InvalidConfigError, validateEnv } from './env.js';
+import { InvalidConfigError, retentionCron, validateEnv } from './env.js';
 
 function problemsOf(raw: Record<string, string>): string[] {
   try {
@@ -106,6 +106,39 @@ describe('validateEnv', () => {
       LLM_PROVIDER: 'openai',
     });
     expect(validateEnv({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_API_KEY: 'sk-test' })).toMatchObject({ LLM_PROVIDER: 'openai' });
+  });
+});
+
+describe('retention settings', () => {
+  it('defaults to purging soft-deleted sessions after 30 days, keeping inactive ones, hourly', () => {
+    const env = validateEnv({});
+    expect(env).toMatchObject({ CHAT_SESSION_CLEANUP_DAYS: 30, CHAT_INACTIVE_RETENTION_DAYS: undefined, RETENTION_MODE: 'anonymize' });
+    expect(retentionCron(env)).toBe('0 * * * *');
+  });
+
+  it('reads off and 0 as no schedule, and a cron expression as itself', () => {
+    expect(retentionCron(validateEnv({ RETENTION_SCHEDULE: 'off' }))).toBeNull();
+    expect(retentionCron(validateEnv({ RETENTION_SCHEDULE: '0' }))).toBeNull();
+    expect(retentionCron(validateEnv({ RETENTION_SCHEDULE: '*/5 2-4 * * 1-5' }))).toBe('*/5 2-4 * * 1-5');
+  });
+
+  it('names each bad retention setting', () => {
+    expect(
+      problemsOf({
+        CHAT_SESSION_CLEANUP_DAYS: '-1',
+        CHAT_INACTIVE_RETENTION_DAYS: '0',
+        RETENTION_MODE: 'archive',
+        RETENTION_SCHEDULE: 'every hour',
+        RETENTION_BATCH_SIZE: '0',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^CHAT_SESSION_CLEANUP_DAYS/),
+      expect.stringMatching(/^CHAT_INACTIVE_RETENTION_DAYS/),
+      expect.stringMatching(/^RETENTION_MODE/),
+      expect.stringMatching(/^RETENTION_BATCH_SIZE/),
+      expect.stringMatching(/^RETENTION_SCHEDULE must be a cron expression/),
+    ]);
+    expect(problemsOf({ RETENTION_SCHEDULE: '61 * * * *' })).toEqual([expect.stringMatching(/^RETENTION_SCHEDULE/)]);
   });
 });
 

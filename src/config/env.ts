@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { ConfigService } from '@nestjs/config';
+import { validateCronExpression } from 'cron';
 import { EnvironmentVariables, type Env } from './env.schema.js';
 
 export type { Env } from './env.schema.js';
@@ -68,7 +69,16 @@ function crossFieldProblems(env: EnvironmentVariables, invalid: Set<string>): st
     problems.push('CHAT_DEFAULT_PAGE_SIZE must not exceed CHAT_MAX_PAGE_SIZE');
   }
   if (env.LLM_PROVIDER === 'openai') problems.push(...openAiProblems(env));
+  if (!invalid.has('RETENTION_SCHEDULE') && retentionCron(env) !== null && !validateCronExpression(env.RETENTION_SCHEDULE).valid) {
+    problems.push('RETENTION_SCHEDULE must be a cron expression such as "0 * * * *", or off');
+  }
   return problems;
+}
+
+/** The retention job's cron expression, or null when this instance runs none (RETENTION_SCHEDULE=off or 0). */
+export function retentionCron(env: Pick<Env, 'RETENTION_SCHEDULE'>): string | null {
+  const schedule = env.RETENTION_SCHEDULE.trim();
+  return schedule === 'off' || schedule === '0' ? null : schedule;
 }
 
 /** Without a key or an endpoint every turn would end in 502: refuse at boot instead. */

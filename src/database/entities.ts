@@ -1,6 +1,7 @@
 import { Erasure } from '../erasure/erasure.entity.js';
 import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity.js';
 import { ChatMessage } from '../messages/message.entity.js';
+import { JobLease } from '../retention/job-lease.entity.js';
 import { ChatSession } from '../sessions/session.entity.js';
 import { ModelCallReservation } from '../usage/model-call-reservation.entity.js';
 import { UsageDayTotal } from '../usage/usage-day-total.entity.js';
@@ -25,4 +26,5 @@ export const ENTITIES = [
   RateLimitBucket,
   ModelCallReservation,
   Erasure,
+  JobLease,
 ];

@@ -24,6 +24,15 @@ export class ErasuresService {
     await manager.query(`INSERT INTO erasures (user_id, kind, session_id) VALUES ($1, 'session', $2)`, [userId, sessionId]);
   }
 
+  /** queueSession for many sessions (of any users) at once, in two statements: retention's batches. */
+  async queueSessions(manager: EntityManager, sessions: { userId: string; sessionId: string }[]): Promise<void> {
+    if (sessions.length === 0) return;
+    const columns = [sessions.map((s) => s.userId), sessions.map((s) => s.sessionId)];
+    const targets = 'unnest($1::uuid[], $2::uuid[]) AS t(user_id, session_id)';
+    await manager.query(`DELETE FROM erasures e USING ${targets} WHERE e.user_id = t.user_id AND e.session_id = t.session_id`, columns);
+    await manager.query(`INSERT INTO erasures (user_id, kind, session_id) SELECT user_id, 'session', session_id FROM ${targets}`, columns);
+  }
+
   /** Messages of the session with seq <= floorSeq. */
   async queueHistory(manager: EntityManager, userId: string, sessionId: string, floorSeq: number): Promise<void> {
     await manager.query(`DELETE FROM erasures WHERE user_id = $1 AND session_id = $2 AND kind = 'history'`, [userId, sessionId]);

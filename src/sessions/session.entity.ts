@@ -21,6 +21,12 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 @Index('chat_sessions_user_last_message_at_idx', ['userId', 'lastMessageAt', 'id'], { where: 'deleted_at IS NULL' })
 @Index('chat_sessions_user_created_at_idx', ['userId', 'createdAt', 'id'], { where: 'deleted_at IS NULL' })
 @Index('chat_sessions_user_updated_at_idx', ['userId', 'updatedAt', 'id'], { where: 'deleted_at IS NULL' })
+// Retention's candidates (src/retention/retention.sql.ts), oldest first, across users.
+@Index('chat_sessions_retention_deleted_idx', ['deletedAt', 'userId', 'id'], { where: 'deleted_at IS NOT NULL AND erased_at IS NULL' })
+@Index('chat_sessions_retention_inactive_idx', ['lastMessageAt', 'userId', 'id'], { where: 'NOT is_active AND deleted_at IS NULL' })
+@Index('chat_sessions_retention_anonymize_idx', ['lastMessageAt', 'userId', 'id'], {
+  where: 'NOT is_active AND deleted_at IS NULL AND (anonymized_at IS NULL OR anonymized_seq < last_seq)',
+})
 // Title search: GIN over (user_id, title gin_trgm_ops); TypeORM cannot state an operator class, so the migration owns it.
 @Index('chat_sessions_user_title_trgm_idx', { synchronize: false })
 @Check('chat_sessions_deactivated_reason_check', `deactivated_reason IN ('session_limit', 'ended', 'user')`)
@@ -40,6 +46,7 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 @Check('chat_sessions_first_message_check', '(first_message_at IS NULL) = (message_count = 0)')
 @Check('chat_sessions_history_floor_check', 'history_floor_seq >= 0 AND history_floor_seq <= last_seq')
 @Check('chat_sessions_erased_deleted_check', 'erased_at IS NULL OR deleted_at IS NOT NULL')
+@Check('chat_sessions_anonymized_seq_check', 'anonymized_seq >= 0 AND anonymized_seq <= last_seq')
 export class ChatSession {
   /** Leads every key: the table is distributable by user (see KeysCarryTheUser1795306200000). */
   @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'chat_sessions_pkey' })
@@ -129,4 +136,12 @@ export class ChatSession {
   /** Deleted permanently: hidden like a soft-deleted session, never restored, erased in batches. */
   @Column({ name: 'erased_at', type: 'timestamptz', precision: 3, nullable: true })
   erasedAt!: Date | null;
+
+  /** Retention anonymized the messages up to this seq (its progress, batch by batch). */
+  @Column({ name: 'anonymized_seq', type: 'integer', default: 0 })
+  anonymizedSeq!: number;
+
+  /** Retention anonymized the whole session then; it is taken again only if it got messages since. */
+  @Column({ name: 'anonymized_at', type: 'timestamptz', precision: 3, nullable: true })
+  anonymizedAt!: Date | null;
 }

@@ -28,6 +28,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     // No background erasure worker: specs share one database, and each finishes its own users' erasures
     // itself (ErasureWorker.drainFor) when it checks what was deleted.
     ERASURE_INTERVAL_MS: '0',
+    // No scheduled retention either: it works across users, so only the retention spec runs it, on its own users.
+    RETENTION_SCHEDULE: 'off',
     ...overrides,
   };
 }
