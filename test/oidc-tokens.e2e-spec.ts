@@ -76,7 +76,9 @@ describe('external tokens (AUTH_MODE=oidc)', () => {
     const key = idp.keys[0]!;
     const now = Math.floor(Date.now() / 1000);
     const payload = Object.fromEntries(
-      Object.entries({ sub: 'someone', iss: idp.issuer, aud: idp.audience, iat: now, exp: now + 300, ...claims }).filter(([, v]) => v !== undefined),
+      Object.entries({ sub: 'someone', iss: idp.issuer, aud: idp.audience, iat: now, exp: now + 300, ...claims }).filter(
+        ([, v]) => v !== undefined,
+      ),
     );
     return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid }).sign(key.privateKey);
   }

@@ -31,7 +31,10 @@ describe('external users (AUTH_MODE=oidc)', () => {
       .set(bearer(await idp.token({ sub, email, name: 'Grace Hopper' })))
       .expect(200);
     expect(first.body).toMatchObject({ email: email.toLowerCase(), display_name: 'Grace Hopper', role: 'user' });
-    const again = await request(t.server).get(`${API}/users/me`).set(bearer(await idp.token({ sub }))).expect(200);
+    const again = await request(t.server)
+      .get(`${API}/users/me`)
+      .set(bearer(await idp.token({ sub })))
+      .expect(200);
     expect(again.body.id).toBe(first.body.id);
     const { rows } = await db.query('SELECT user_id FROM user_identities WHERE issuer = $1 AND subject = $2', [idp.issuer, sub]);
     expect(rows).toEqual([{ user_id: first.body.id }]);
@@ -54,7 +57,10 @@ describe('external users (AUTH_MODE=oidc)', () => {
   });
 
   it('accepts a token without an email (the profile email is null)', async () => {
-    const res = await request(t.server).get(`${API}/users/me`).set(bearer(await idp.token())).expect(200);
+    const res = await request(t.server)
+      .get(`${API}/users/me`)
+      .set(bearer(await idp.token()))
+      .expect(200);
     expect(res.body.email).toBeNull();
   });
 
@@ -150,7 +156,10 @@ describe('shared-secret tokens (OIDC_HS256_SECRET, Supabase legacy)', () => {
       .sign(new TextEncoder().encode(secret));
 
   it('accepts tokens signed with the shared secret, reading the name and roles where Supabase puts them', async () => {
-    const res = await request(t.server).get(`${API}/users/me`).set(bearer(await supabaseToken(SECRET))).expect(200);
+    const res = await request(t.server)
+      .get(`${API}/users/me`)
+      .set(bearer(await supabaseToken(SECRET)))
+      .expect(200);
     expect(res.body).toMatchObject({ display_name: 'Ada L', role: 'admin' });
   });
 

@@ -23,7 +23,18 @@ export const LLM_PROVIDERS = ['echo', 'openai'] as const;
 /** Who issues the access tokens the service accepts: itself (`local`), an identity provider (`oidc`), or either. */
 export const AUTH_MODES = ['local', 'oidc', 'both'] as const;
 /** Asymmetric algorithms an identity provider may sign with; HS256 is added only with OIDC_HS256_SECRET. */
-export const OIDC_ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const OIDC_ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
 const INTEGER = /^-?\d+$/;
 const AGENT_TYPE = /^[a-z][a-z0-9_]{0,31}$/;

@@ -40,10 +40,10 @@ export class ExternalIdentities {
    */
   private async current(id: string, claimed: UserRole | undefined): Promise<AuthUser> {
     if (claimed) {
-      await this.dataSource.query(
-        'UPDATE users SET role = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL AND role <> $2',
-        [id, claimed],
-      );
+      await this.dataSource.query('UPDATE users SET role = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL AND role <> $2', [
+        id,
+        claimed,
+      ]);
     }
     const rows: { role: UserRole }[] = await this.dataSource.query('SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL', [id]);
     if (!rows[0]) throw unauthorized('This account no longer exists.');

@@ -98,7 +98,12 @@ export class UserUsageDto extends UsageTotalsDto {
   @ApiProperty({ format: 'uuid' })
   user_id!: string;
 
-  @ApiProperty({ type: String, nullable: true, example: 'ada@example.com', description: 'Null for an external user whose token had no email.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ada@example.com',
+    description: 'Null for an external user whose token had no email.',
+  })
   email!: string | null;
 }
 
