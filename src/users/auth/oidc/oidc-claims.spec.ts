@@ -16,9 +16,13 @@ describe('externalProfile', () => {
   });
 
   it('accepts a token without a usable email or name, leaving them empty', () => {
-    for (const email of [undefined, '', 'not-an-email', 42, `${'a'.repeat(250)}@example.com`]) {
+    for (const email of [undefined, '', 'not-an-email', 42, `${'a'.repeat(250)}@example.com`, 'a\0b@example.com']) {
       expect(externalProfile({ ...base, email, name: '  ' }, rules)).toMatchObject({ email: null, displayName: null });
     }
+  });
+
+  it('drops NUL characters, which PostgreSQL cannot store, from the name', () => {
+    expect(externalProfile({ ...base, name: 'A\0da' }, rules)?.displayName).toBe('Ada');
   });
 
   it('cuts a long name to the column width', () => {
@@ -26,7 +30,7 @@ describe('externalProfile', () => {
   });
 
   it('refuses a token that names no subject', () => {
-    for (const sub of [undefined, '', 7, 's'.repeat(256)]) expect(externalProfile({ ...base, sub } as never, rules)).toBeNull();
+    for (const sub of [undefined, '', 7, 's'.repeat(256), 'a\0b']) expect(externalProfile({ ...base, sub } as never, rules)).toBeNull();
   });
 });
 

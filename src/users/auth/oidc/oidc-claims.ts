@@ -23,6 +23,8 @@ const MAX_SUBJECT = 255;
 const MAX_EMAIL = 254;
 const MAX_NAME = 100;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
+// PostgreSQL text cannot hold NUL; a claim the user may edit (Supabase's user_metadata) could carry one.
+const NUL = /\0/g;
 
 /** `realm_access.roles` → payload.realm_access.roles; anything missing along the way is undefined. */
 export function claimAt(payload: unknown, path: string): unknown {
@@ -44,19 +46,21 @@ function rolesOf(value: unknown): string[] {
 function emailOf(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const email = value.trim().toLowerCase();
-  return email.length <= MAX_EMAIL && EMAIL.test(email) ? email : null;
+  return email.length <= MAX_EMAIL && EMAIL.test(email) && !email.includes('\0') ? email : null;
 }
 
 function nameOf(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  const name = value.trim();
+  const name = value.replace(NUL, '').trim();
   return name ? [...name].slice(0, MAX_NAME).join('') : null;
 }
 
 /** Null when the token cannot name a user: no usable `sub`, so it is refused (401). */
 export function externalProfile(payload: JWTPayload, rules: ClaimRules): ExternalProfile | null {
   const { iss, sub } = payload;
-  if (typeof iss !== 'string' || typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT) return null;
+  if (typeof iss !== 'string' || typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT || sub.includes('\0')) {
+    return null;
+  }
   const role = rules.rolesClaim === undefined ? undefined : rolesOf(claimAt(payload, rules.rolesClaim)).includes(rules.adminRole);
   return {
     issuer: iss,
