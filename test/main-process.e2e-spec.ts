@@ -172,6 +172,12 @@ describe('the service process', () => {
     expect(service.output).toContain('SESSION_LIMIT_POLICY');
   });
 
+  it('stops at start when AUTH_MODE=oidc has no identity provider to trust', async () => {
+    const service = new ServiceProcess({ DATABASE_URL: testDatabaseUrl(), AUTH_MODE: 'oidc' });
+    expect(await service.exited).toBe(1);
+    expect(service.output).toContain('AUTH_MODE=oidc needs OIDC_ISSUER');
+  });
+
   it('refuses TRUST_PROXY=true, and promoting an account someone else registered, each with a message naming the fix', async () => {
     const proxy = new ServiceProcess({ DATABASE_URL: testDatabaseUrl(), TRUST_PROXY: 'true' });
     expect(await proxy.exited).toBe(1);

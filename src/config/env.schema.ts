@@ -21,6 +21,21 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const SESSION_LIMIT_POLICIES = ['evict_oldest', 'reject'] as const;
 export const LLM_PROVIDERS = ['echo', 'openai'] as const;
 export const RETENTION_MODES = ['delete', 'anonymize'] as const;
+/** Who issues the access tokens the service accepts: itself (`local`), an identity provider (`oidc`), or either. */
+export const AUTH_MODES = ['local', 'oidc', 'both'] as const;
+/** Asymmetric algorithms an identity provider may sign with; HS256 is added only with OIDC_HS256_SECRET. */
+export const OIDC_ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
 const INTEGER = /^-?\d+$/;
 const AGENT_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -225,6 +240,67 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(100_000)
   AUTH_RATE_LIMIT_PER_MINUTE = 60;
+
+  @IsIn(AUTH_MODES)
+  AUTH_MODE: (typeof AUTH_MODES)[number] = 'local';
+
+  /** The `iss` every external token must carry; also where discovery finds the JWKS when OIDC_JWKS_URI is unset. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'OIDC_ISSUER must be an http(s) URL' })
+  @MaxLength(512)
+  OIDC_ISSUER?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'OIDC_JWKS_URI must be an http(s) URL' })
+  OIDC_JWKS_URI?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  OIDC_AUDIENCE?: string;
+
+  @toList()
+  @IsIn(OIDC_ASYMMETRIC_ALGORITHMS, {
+    each: true,
+    message: `OIDC_ALGORITHMS must list algorithms among ${OIDC_ASYMMETRIC_ALGORITHMS.join(', ')} (HS256 comes with OIDC_HS256_SECRET)`,
+  })
+  OIDC_ALGORITHMS: (typeof OIDC_ASYMMETRIC_ALGORITHMS)[number][] = ['RS256', 'ES256'];
+
+  /** Shared secret of a provider that signs HS256 (Supabase's legacy JWT secret). */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'OIDC_HS256_SECRET must be at least 32 characters long' })
+  OIDC_HS256_SECRET?: string;
+
+  /** Dotted path of the display-name claim, e.g. `user_metadata.full_name` (Supabase). */
+  @IsString()
+  @Matches(/^[\w-]+(\.[\w-]+)*$/, { message: 'OIDC_NAME_CLAIM must be a dotted claim path' })
+  OIDC_NAME_CLAIM = 'name';
+
+  /** Dotted path of the roles claim, e.g. `realm_access.roles` (Keycloak); unset: roles are managed here. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\w-]+(\.[\w-]+)*$/, { message: 'OIDC_ROLES_CLAIM must be a dotted claim path' })
+  OIDC_ROLES_CLAIM?: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  OIDC_ADMIN_ROLE = 'admin';
+
+  /** After a JWKS fetch, how long an unknown `kid` is refused without fetching again (bounds refetches). */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  OIDC_JWKS_COOLDOWN_MS = 30_000;
+
+  /** How long fetched keys are used before the JWKS is fetched again (so removed keys stop verifying). */
+  @toInt()
+  @IsInt()
+  @Min(1000)
+  @Max(86_400_000)
+  OIDC_JWKS_MAX_AGE_MS = 600_000;
 
   @toTrustProxy()
   @IsTrustProxy()

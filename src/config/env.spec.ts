@@ -107,6 +107,26 @@ describe('validateEnv', () => {
     });
     expect(validateEnv({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_API_KEY: 'sk-test' })).toMatchObject({ LLM_PROVIDER: 'openai' });
   });
+
+  it('refuses oidc and both modes without an issuer and an audience, naming both', () => {
+    for (const mode of ['oidc', 'both']) {
+      expect(problemsOf({ AUTH_MODE: mode })).toEqual([
+        expect.stringMatching(new RegExp(`AUTH_MODE=${mode} needs OIDC_ISSUER`)),
+        expect.stringMatching(/needs OIDC_AUDIENCE/),
+      ]);
+    }
+    const oidc = { AUTH_MODE: 'oidc', OIDC_ISSUER: 'http://127.0.0.1:8080/realms/acme', OIDC_AUDIENCE: 'chat' };
+    expect(validateEnv(oidc)).toMatchObject({ ...oidc, OIDC_ALGORITHMS: ['RS256', 'ES256'] });
+    expect(problemsOf({ ...oidc, ADMIN_EMAIL: 'a@example.com', ADMIN_PASSWORD: 'long enough' })).toEqual([
+      expect.stringMatching(/ADMIN_EMAIL creates a local account.*OIDC_ROLES_CLAIM/),
+    ]);
+  });
+
+  it('pins external algorithms to asymmetric ones: HS256 only comes with its shared secret', () => {
+    expect(problemsOf({ OIDC_ALGORITHMS: 'RS256,HS256' })).toEqual([expect.stringMatching(/^OIDC_ALGORITHMS must list/)]);
+    expect(problemsOf({ OIDC_ALGORITHMS: 'none' })).toEqual([expect.stringMatching(/^OIDC_ALGORITHMS must list/)]);
+    expect(problemsOf({ OIDC_HS256_SECRET: 'short' })).toEqual(['OIDC_HS256_SECRET must be at least 32 characters long']);
+  });
 });
 
 describe('retention settings', () => {
@@ -146,7 +166,7 @@ describe('.env.example', () => {
   it('lists every variable of the schema, with the default the schema applies', async () => {
     const { readFile } = await import('node:fs/promises');
     const { EnvironmentVariables } = await import('./env.schema.js');
-    const lines = (await readFile('.env.example', 'utf8')).split('\n').filter((line) => /^[A-Z_]+=/.test(line));
+    const lines = (await readFile('.env.example', 'utf8')).split('\n').filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line));
     const documented = Object.fromEntries(
       lines.map((line) => {
         const [name, rest] = line.split(/=(.*)/s);

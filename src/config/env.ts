@@ -72,6 +72,21 @@ function crossFieldProblems(env: EnvironmentVariables, invalid: Set<string>): st
   if (!invalid.has('RETENTION_SCHEDULE') && retentionCron(env) !== null && !validateCronExpression(env.RETENTION_SCHEDULE).valid) {
     problems.push('RETENTION_SCHEDULE must be a cron expression such as "0 * * * *", or off');
   }
+  if (env.AUTH_MODE !== 'local') problems.push(...oidcProblems(env));
+  return problems;
+}
+
+/** Without an issuer, an audience and a key source no external token could be checked: refuse at boot instead. */
+function oidcProblems(env: EnvironmentVariables): string[] {
+  const mode = `AUTH_MODE=${env.AUTH_MODE}`;
+  const problems: string[] = [];
+  if (!env.OIDC_ISSUER) {
+    problems.push(`${mode} needs OIDC_ISSUER (the identity provider's issuer URL, the tokens' \`iss\`)`);
+  }
+  if (!env.OIDC_AUDIENCE) problems.push(`${mode} needs OIDC_AUDIENCE (the \`aud\` the provider puts in tokens for this API)`);
+  if (env.AUTH_MODE === 'oidc' && env.ADMIN_EMAIL) {
+    problems.push('ADMIN_EMAIL creates a local account, which cannot log in when AUTH_MODE=oidc: grant admin with OIDC_ROLES_CLAIM');
+  }
   return problems;
 }
 

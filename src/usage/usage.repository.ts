@@ -30,7 +30,7 @@ export interface UsageTotals {
 
 export interface LeaderboardRow extends UsageTotals {
   user_id: string;
-  email: string;
+  email: string | null;
 }
 
 export type LeaderboardKey = [number, string];

@@ -11,9 +11,13 @@ export class User {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  /** Unique through user_emails (a table distributed by user cannot enforce it); kept here for reading. */
-  @Column({ type: 'varchar', length: 254 })
-  email!: string;
+  /**
+   * A local account's login email, unique through user_emails (a table distributed by user cannot enforce
+   * it); kept here for reading. An external user's is the provider's email claim, profile only (no
+   * user_emails row), and null when the token carries none.
+   */
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email!: string | null;
 
   /** Never selected unless asked for by name, so a hash cannot reach a response by accident. */
   @Column({ name: 'password_hash', type: 'text', select: false })

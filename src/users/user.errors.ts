@@ -22,6 +22,13 @@ export const INVALID_REFRESH_TOKEN: ProblemSpec = {
   detail: 'The refresh token is invalid, expired or revoked; log in again.',
 };
 
+export const LOCAL_AUTH_DISABLED: ProblemSpec = {
+  status: HttpStatus.NOT_FOUND,
+  code: 'local_auth_disabled',
+  detail:
+    "Local accounts are off (AUTH_MODE=oidc): sign in with the identity provider and send its access token as 'Authorization: Bearer'.",
+};
+
 export const LAST_ADMIN: ProblemSpec = {
   status: HttpStatus.CONFLICT,
   code: 'last_admin',

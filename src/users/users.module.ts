@@ -15,6 +15,8 @@ import { AdminBootstrap } from './admin-bootstrap.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { JWT_ALGORITHM, JwtStrategy } from './auth/jwt.strategy.js';
+import { OidcStrategy } from './auth/oidc/oidc.strategy.js';
+import { ExternalIdentities } from './external-identities.service.js';
 import { PasswordHasher } from './auth/password-hasher.js';
 import { RefreshToken } from './auth/refresh-token.entity.js';
 import { RefreshTokensService } from './auth/refresh-tokens.service.js';
@@ -61,6 +63,8 @@ type Config = ConfigService<EnvironmentVariables, true>;
     AuthService,
     RefreshTokensService,
     JwtStrategy,
+    OidcStrategy,
+    ExternalIdentities,
     AdminBootstrap,
     {
       provide: PasswordHasher,

@@ -481,8 +481,11 @@ export interface components {
             daily_token_limit: number | null;
             /** @example Ada */
             display_name: string | null;
-            /** @example ada@example.com */
-            email: string;
+            /**
+             * @description A local account's login email; an external user's is the identity provider's email claim (null when it sent none).
+             * @example ada@example.com
+             */
+            email: string | null;
             /**
              * Format: uuid
              * @example 0b7d5a7e-5a43-4a51-9f5e-3f2d4c1b2a10
@@ -687,7 +690,7 @@ export interface components {
          * @description Stable identifier to switch on.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
+        ProblemCode: "validation_failed" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "local_auth_disabled" | "forbidden" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
         ProblemDto: {
             /**
              * @description Stable identifier to switch on.
@@ -1157,8 +1160,11 @@ export interface components {
             created_at: string;
             /** @example Ada */
             display_name: string | null;
-            /** @example ada@example.com */
-            email: string;
+            /**
+             * @description A local account's login email; an external user's is the identity provider's email claim (null when it sent none).
+             * @example ada@example.com
+             */
+            email: string | null;
             /**
              * Format: uuid
              * @example 0b7d5a7e-5a43-4a51-9f5e-3f2d4c1b2a10
@@ -1175,8 +1181,11 @@ export interface components {
         UserUsageDto: {
             /** @example 1000 */
             completion_tokens: number;
-            /** @example ada@example.com */
-            email: string;
+            /**
+             * @description Null for an external user whose token had no email.
+             * @example ada@example.com
+             */
+            email: string | null;
             /**
              * @description Every appended message, with or without token counts.
              * @example 12
@@ -1384,6 +1393,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `local_auth_disabled` */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `payload_too_large` */
             413: {
                 headers: {
@@ -1492,6 +1511,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `local_auth_disabled` */
+            404: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -1615,6 +1644,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `local_auth_disabled` */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `payload_too_large` */
             413: {
                 headers: {
@@ -1712,6 +1751,16 @@ export interface operations {
             };
             /** @description `validation_failed`, `invalid_json` */
             400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `local_auth_disabled` */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

@@ -1,7 +1,11 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { errors } from 'jose';
+import type { EnvironmentVariables } from '../../config/env.schema.js';
+import { authStrategies } from '../auth/auth-strategies.js';
 import { IS_PUBLIC } from '../decorators/public.decorator.js';
 import { unauthorized } from '../problem/problem.js';
 import { LiveAccounts } from '../auth/live-accounts.js';
@@ -11,20 +15,22 @@ import type { AuthUser } from '../auth/auth-user.js';
 const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
 
 /**
- * Global: every route needs a valid access token unless marked @Public(). Passport and passport-jwt
- * verify it (see JwtStrategy); a token verified before is answered from a cache until it expires. Then the
- * account must still exist: an erased account's data is removed in batches after the request that erased
- * it, and its tokens must open none of it meanwhile (LiveAccounts).
+ * Global: every route needs a valid access token unless marked @Public(). Passport tries the strategies
+ * of AUTH_MODE (authStrategies: JwtStrategy for local tokens, OidcStrategy for the identity provider's);
+ * a token verified before is answered from a cache until it expires. Then the account must still exist:
+ * an erased account's data is removed in batches after the request that erased it, and its tokens must
+ * open none of it meanwhile (LiveAccounts).
  */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
+export class JwtAuthGuard extends AuthGuard() {
   private readonly verified = new VerifiedTokenCache();
 
   constructor(
     private readonly reflector: Reflector,
     private readonly accounts: LiveAccounts,
+    config: ConfigService<EnvironmentVariables, true>,
   ) {
-    super();
+    super({ defaultStrategy: authStrategies(config.get('AUTH_MODE', { infer: true })) });
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -39,15 +45,20 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
-    if (error || !user) {
-      const expired = info instanceof Error && info.name === 'TokenExpiredError';
-      throw unauthorized(expired ? 'The access token has expired; refresh it.' : 'A valid access token is required.');
-    }
+    // A strategy's own failure (the database, the provider's keys) is not the caller's: answered as itself.
+    if (error) throw error;
+    if (!user) throw unauthorized(isExpired(info) ? 'The access token has expired; refresh it.' : 'A valid access token is required.');
     const { exp, ...verified } = user as unknown as AuthUser & { exp: number };
     const token = bearerToken(context.switchToHttp().getRequest<FastifyRequest>());
     if (token) this.verified.set(token, verified, exp);
     return verified as TUser;
   }
+}
+
+/** What the strategies said about a refused token: one reason, or one per strategy when several were tried. */
+function isExpired(info: unknown): boolean {
+  const reasons: unknown[] = Array.isArray(info) ? info : [info];
+  return reasons.some((reason) => reason instanceof errors.JWTExpired || (reason instanceof Error && reason.name === 'TokenExpiredError'));
 }
 
 function bearerToken(request: FastifyRequest): string | undefined {

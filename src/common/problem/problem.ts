@@ -17,6 +17,7 @@ export const PROBLEM_CODES = [
   'payload_too_large',
   'unauthorized',
   'invalid_credentials',
+  'local_auth_disabled',
   'forbidden',
   'not_found',
   'user_not_found',

@@ -2,13 +2,22 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { addServiceWideResponses } from './service-wide-responses.js';
 
+/** The same in every AUTH_MODE, since this document is written once: which token each mode takes. */
+const AUTHENTICATION =
+  "Which access token depends on the deployment's AUTH_MODE: `local` (default), the `access_token` of " +
+  '/auth/register, /auth/login or /auth/refresh; `oidc`, an access token of the configured identity provider ' +
+  '(its issuer OIDC_ISSUER, audience OIDC_AUDIENCE; users are created on first sight, and the local /auth routes ' +
+  'answer 404 `local_auth_disabled`); `both`, either.';
+
 /** The OpenAPI document of the running app: what /docs-json serves and what `npm run openapi` writes. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Chat History Service')
     .setDescription(
       'Persists LLM chat sessions, messages and token usage for frontends. All routes except auth, health and ' +
-        'docs need `Authorization: Bearer <access_token>`. Errors are `application/problem+json` with a stable `code`. ' +
+        'docs need `Authorization: Bearer <access_token>`. ' +
+        AUTHENTICATION +
+        ' Errors are `application/problem+json` with a stable `code`. ' +
         'On any route: `bad_request` (400, malformed HTTP), `method_not_allowed` (405, methods other than GET, HEAD, POST, PUT, ' +
         'PATCH, DELETE, OPTIONS), `request_timeout` (408), `uri_too_long` (414, URL over 8192 characters), `header_too_large` ' +
         '(431, headers over 16 KiB); a JSON body deeper than BODY_MAX_DEPTH (32), with more than BODY_MAX_KEYS (1000) fields in an ' +
@@ -20,7 +29,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1.0')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('/', 'The server this document is served from')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: AUTHENTICATION })
     .build();
   const document = SwaggerModule.createDocument(app, config);
   addServiceWideResponses(document);

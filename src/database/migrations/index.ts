@@ -10,6 +10,7 @@ import { AddSessionCounters1795306400000 } from './1795306400000-AddSessionCount
 import { SearchIndexes1795306500000 } from './1795306500000-SearchIndexes.js';
 import { CreateUsageRollups1795306600000 } from './1795306600000-CreateUsageRollups.js';
 import { CreateUserIdentities1795306700000 } from './1795306700000-CreateUserIdentities.js';
+import { ExternalUsersMayLackEmail1795306800000 } from './1795306800000-ExternalUsersMayLackEmail.js';
 import { AddRetention1795307000000 } from './1795307000000-AddRetention.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   SearchIndexes1795306500000,
   CreateUsageRollups1795306600000,
   CreateUserIdentities1795306700000,
+  ExternalUsersMayLackEmail1795306800000,
   AddRetention1795307000000,
 ];

@@ -98,8 +98,13 @@ export class UserUsageDto extends UsageTotalsDto {
   @ApiProperty({ format: 'uuid' })
   user_id!: string;
 
-  @ApiProperty({ example: 'ada@example.com' })
-  email!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ada@example.com',
+    description: 'Null for an external user whose token had no email.',
+  })
+  email!: string | null;
 }
 
 export class UserUsagePageDto extends PageOf(UserUsageDto) {}

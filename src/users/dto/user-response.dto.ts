@@ -7,8 +7,13 @@ export class UserResponseDto {
   @ApiProperty({ format: 'uuid', example: '0b7d5a7e-5a43-4a51-9f5e-3f2d4c1b2a10' })
   id!: string;
 
-  @ApiProperty({ example: 'ada@example.com' })
-  email!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ada@example.com',
+    description: "A local account's login email; an external user's is the identity provider's email claim (null when it sent none).",
+  })
+  email!: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: 'Ada' })
   display_name!: string | null;
