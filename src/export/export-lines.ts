@@ -62,7 +62,7 @@ export class ExportLines {
     }
   }
 
-  /** Sessions and their messages from one statement; a session that filled its share is paged on by seq. */
+  /** Sessions and their messages from one statement; a session that filled its share is paged on by seq, up to its last_seq. */
   private async *chunk(sessions: ExportSessionRow[]): AsyncGenerator<string> {
     const ranges = sessions.map((s) => ({ id: s.id, after: 0, upto: s.last_seq }));
     const rows = await this.repository.messages(this.user.id, ranges, this.batchSize);
@@ -72,10 +72,11 @@ export class ExportLines {
       const own: MessageRow[] = [];
       while (next < rows.length && rows[next].ord === index + 1) own.push(rows[next++]);
       text += line('session', toSessionResponse(session)) + messageLines(own);
-      if (own.length === this.batchSize) {
+      const lastSeq = own.at(-1)?.seq ?? session.last_seq;
+      if (own.length === this.batchSize && lastSeq < session.last_seq) {
         yield text;
         text = '';
-        yield* this.restOf(session, own[own.length - 1].seq);
+        yield* this.restOf(session, lastSeq);
       }
     }
     if (text) yield text;
@@ -85,8 +86,8 @@ export class ExportLines {
     for (let after = afterSeq; ;) {
       const rows = await this.repository.messages(this.user.id, [{ id: session.id, after, upto: session.last_seq }], this.batchSize);
       if (rows.length > 0) yield messageLines(rows);
-      if (rows.length < this.batchSize) return;
-      after = rows[rows.length - 1].seq;
+      after = rows.at(-1)?.seq ?? session.last_seq;
+      if (rows.length < this.batchSize || after >= session.last_seq) return;
     }
   }
 

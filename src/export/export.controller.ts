@@ -58,22 +58,28 @@ function ApiExport(summary: string) {
   );
 }
 
+@ApiTags('users')
 @ApiBearerAuth()
-@Controller('users')
+@Controller('users/me/export')
 export class ExportController {
   constructor(private readonly exports: ExportService) {}
 
-  @Get('me/export')
-  @ApiTags('users')
+  @Get()
   @ApiExport('Export your account, sessions, messages and usage as NDJSON')
   @ApiProblems(401)
   async exportMe(@CurrentUser() user: AuthUser, @Res() reply: FastifyReply): Promise<void> {
     await sendNdjson(reply, await this.exports.ofSelf(user.id), `chat-history-${user.id}.ndjson`);
   }
+}
 
-  @Get(':id/export')
-  @Roles('admin')
-  @ApiTags('admin')
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('users/:id/export')
+export class AdminExportController {
+  constructor(private readonly exports: ExportService) {}
+
+  @Get()
   @ApiExport("Export a user's account, sessions, messages and usage as NDJSON (admin)")
   @ApiProblems(400, 401, 403, USER_NOT_FOUND)
   async exportUser(@Param() { id }: UuidParam, @Res() reply: FastifyReply): Promise<void> {

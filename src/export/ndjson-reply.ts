@@ -13,6 +13,9 @@ export const NDJSON_CONTENT_TYPE = 'application/x-ndjson; charset=utf-8';
  */
 const GZIP_LEVEL = constants.Z_BEST_SPEED;
 
+/** Up to about a batch ahead: the next statement runs while the last batch is still being written. */
+const READ_AHEAD_BYTES = 1 << 20;
+
 /** gzip when the client's Accept-Encoding prefers it to identity (q-values honoured, `*` included). */
 export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   return acceptEncoding !== undefined && negotiate(acceptEncoding.toLowerCase(), ['gzip', 'identity']) === 'gzip';
@@ -40,7 +43,7 @@ export async function sendNdjson(reply: FastifyReply, lines: AsyncIterable<strin
     await reply.send();
     return;
   }
-  const source = Readable.from(lines, { objectMode: false });
+  const source = Readable.from(lines, { objectMode: false, highWaterMark: READ_AHEAD_BYTES });
   const body = gzip ? pipeline(source, createGzip({ level: GZIP_LEVEL }), () => undefined) : source;
   void reply.send(body);
   await finished(reply.raw).catch(() => undefined);

@@ -36,14 +36,14 @@ export function ndjsonLines(body: Buffer): Record<string, unknown>[] {
  * `pause()` stops reading (the kernel buffers fill, then the server feels backpressure), `resume()` reads to
  * the end, `abort()` closes the connection. `ended` settles with the body, or rejects when the server cut it.
  */
-export function streamExport(baseUrl: string, path: string, token: string) {
+export function streamExport(baseUrl: string, path: string, headers: Record<string, string>) {
   let received = 0;
   const chunks: Buffer[] = [];
   const waiters: { bytes: number; resolve: () => void }[] = [];
   let response: http.IncomingMessage | undefined;
   let req: http.ClientRequest;
   const ended = new Promise<Buffer>((resolve, reject) => {
-    req = http.get(`${baseUrl}${API}${path}`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+    req = http.get(`${baseUrl}${API}${path}`, { headers }, (res) => {
       response = res;
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
