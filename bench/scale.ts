@@ -18,6 +18,7 @@ import { freePort, ManagedProcess } from './lib/processes.js';
 import { loadScaleConfig, type ScaleConfig } from './lib/scale/config.js';
 import { checkDerivedData, deriveFromBaseRows } from './lib/scale/derive.js';
 import { measureErasure, rowsOfSessionHistory, rowsOfUser, timedSend, type ErasureResult } from './lib/scale/erase.js';
+import { measureExport, type ExportResult } from './lib/scale/export.js';
 import {
   finishStep,
   growHeavyUser,
@@ -94,7 +95,7 @@ async function startService(config: ScaleConfig, databaseUrl: string, jwtSecret:
   const url = `http://127.0.0.1:${port}`;
   await service.waitReady(`${url}/health/ready`);
   log(`service ready on ${url} (pid ${service.pid}, log ${path.relative(ROOT, logFile)})`);
-  return url;
+  return { url, pid: service.pid! };
 }
 
 async function eraseAtLastStep(
@@ -154,6 +155,20 @@ async function eraseAtLastStep(
   return results;
 }
 
+/** H's export, plain then gzipped, each read to the end while the service's RSS is sampled. */
+async function exportsOf(serviceUrl: string, token: string, pid: number, log: (m: string) => void): Promise<ExportResult[]> {
+  const results: ExportResult[] = [];
+  for (const encoding of ['identity', 'gzip'] as const) {
+    const result = await measureExport(serviceUrl, token, pid, encoding);
+    log(
+      `  GET /users/me/export (${encoding}): ${result.message_lines} messages in ${result.seconds} s (${result.messages_per_s}/s), ` +
+        `RSS ${result.rss_before_mib} → peak ${result.rss_peak_mib} MiB`,
+    );
+    results.push(result);
+  }
+  return results;
+}
+
 /** Writes bench/results/scale-<date>.md and .json (after every step too, so a failed run keeps what it measured). */
 function writeReport(config: ScaleConfig, serverVersion: string, steps: StepResult[], erasure: ErasureResult[], started: number): string {
   const cpus = os.cpus();
@@ -178,6 +193,7 @@ function writeReport(config: ScaleConfig, serverVersion: string, steps: StepResu
       route_budget_s: config.routeBudgetS,
       pool_size: config.poolSize,
       erase: config.erase,
+      exports: config.measureExports,
     },
     steps,
     erasure,
@@ -196,7 +212,7 @@ export async function scaleMain(cleanups: Cleanup[], log: (m: string) => void): 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const databaseUrl = config.databaseUrl ?? (await startEmbedded(cleanups, log));
   const jwtSecret = randomBytes(36).toString('base64url');
-  const serviceUrl = await startService(config, databaseUrl, jwtSecret, cleanups, log);
+  const { url: serviceUrl, pid: servicePid } = await startService(config, databaseUrl, jwtSecret, cleanups, log);
   const clients: pg.Client[] = [];
   for (let i = 0; i < config.loadConnections; i++) {
     const client = await connect(databaseUrl, `bench-scale-load-${i}`, cleanups);
@@ -234,6 +250,7 @@ export async function scaleMain(cleanups: Cleanup[], log: (m: string) => void): 
     );
     const { sizes, avgContentBytes } = await tableSizes(db);
     const routes = await measureStep(serviceUrl, world, { heavy, admin }, config, log);
+    const exports = config.measureExports ? await exportsOf(serviceUrl, heavy, servicePid, log) : [];
     steps.push({
       step,
       heavy_messages: world.heavyMessages,
@@ -243,6 +260,7 @@ export async function scaleMain(cleanups: Cleanup[], log: (m: string) => void): 
       load_s: loadS,
       derive_s: derived,
       routes,
+      exports,
       sizes,
       avg_content_bytes: avgContentBytes,
     });

@@ -11,6 +11,7 @@ import { httpLoggerParams } from './common/logging/logger.js';
 import type { Env } from './config/env.js';
 import { ChatModule } from './chat/chat.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { ExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SessionDetailsModule } from './session-details/session-details.module.js';
@@ -42,6 +43,7 @@ export class AppModule {
         UsageModule,
         ChatModule,
         RetentionModule,
+        ExportModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

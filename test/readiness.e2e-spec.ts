@@ -255,6 +255,7 @@ describe('a user’s requests on tables hash-partitioned by user', () => {
       await api('get', '/usage?group_by=session').expect(200);
       await api('get', '/usage/stats').expect(200);
       await api('get', '/usage/quota').expect(200);
+      await api('get', '/users/me/export').expect(200);
       await api('patch', `/sessions/${evicted}`).send({ is_active: true }).expect(200);
       await api('post', `/sessions/${live}/end`).expect(200);
       await api('delete', `/sessions/${live}`).expect(204);

@@ -147,6 +147,16 @@ export class EnvironmentVariables {
   ERASURE_BATCH_SIZE = 5000;
 
   /**
+   * Rows one export statement reads (sessions, messages or usage rows): a streaming export holds about one
+   * batch in memory, and a pooled connection only while that statement runs.
+   */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  EXPORT_BATCH_SIZE = 1000;
+
+  /**
    * How long an instance trusts that a token's account still exists before looking again; the instance
    * that erases an account forgets it at once. 0 looks on every request.
    */

@@ -78,7 +78,7 @@ type Config = ConfigService<EnvironmentVariables, true>;
         }),
     },
   ],
-  // The global JwtAuthGuard asks it whether a token's account still exists.
-  exports: [LiveAccounts],
+  // The global JwtAuthGuard asks LiveAccounts whether a token's account still exists; the export reads the account.
+  exports: [LiveAccounts, UsersService],
 })
 export class UsersModule {}

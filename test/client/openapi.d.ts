@@ -399,6 +399,26 @@ export interface paths {
         patch: operations["UsersController_update"];
         trace?: never;
     };
+    "/api/v1/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export your account, sessions, messages and usage as NDJSON
+         * @description Streams the account as NDJSON (`application/x-ndjson`): one JSON object per line, each ending in `\n`, `type` first. Lines: `user` once (with `version`: 1), then every visible session (not deleted) in (created_at, id) order, each followed by its visible messages (above a cleared history) in seq order, then `usage` per UTC day, agent type and model. The other fields are exactly those of the public responses (GET /users/me, GET /sessions/{id} without `messages`, GET /messages/{id}); the same data exports to the same bytes. gzip (`Content-Encoding: gzip`) when Accept-Encoding prefers it. The service reads in batches of EXPORT_BATCH_SIZE as the client takes them, so memory stays flat and a slow client holds no database connection. Not a snapshot: each batch sees what was committed when it was read. Every session that exists throughout is exported once; a session's messages are those that existed when its line was read, less any deleted or cleared before their batch. A failure or an erasure of the account mid-export cuts the connection, so a body that ends cleanly is complete.
+         */
+        get: operations["ExportController_exportMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -416,6 +436,26 @@ export interface paths {
         head?: never;
         /** Change a user's role or daily quotas (admin) */
         patch: operations["AdminUsersController_update"];
+        trace?: never;
+    };
+    "/api/v1/users/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a user's account, sessions, messages and usage as NDJSON (admin)
+         * @description Streams the account as NDJSON (`application/x-ndjson`): one JSON object per line, each ending in `\n`, `type` first. Lines: `user` once (with `version`: 1), then every visible session (not deleted) in (created_at, id) order, each followed by its visible messages (above a cleared history) in seq order, then `usage` per UTC day, agent type and model. The other fields are exactly those of the public responses (GET /users/me, GET /sessions/{id} without `messages`, GET /messages/{id}); the same data exports to the same bytes. gzip (`Content-Encoding: gzip`) when Accept-Encoding prefers it. The service reads in batches of EXPORT_BATCH_SIZE as the client takes them, so memory stays flat and a slow client holds no database connection. Not a snapshot: each batch sees what was committed when it was read. Every session that exists throughout is exported once; a session's messages are those that existed when its line was read, less any deleted or cleared before their batch. A failure or an erasure of the account mid-export cuts the connection, so a body that ends cleanly is complete.
+         */
+        get: operations["AdminExportController_exportUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/health/live": {
@@ -614,6 +654,152 @@ export interface components {
              * @example Debugging the nightly import
              */
             title?: string;
+        };
+        ExportMessageLineDto: {
+            /** @example primary */
+            agent_type: string;
+            /** @example 164 */
+            completion_tokens: number | null;
+            /** @example Why does the nightly import fail on Sundays? */
+            content: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** @example gpt-4o-mini */
+            model: string | null;
+            /** @example 812 */
+            prompt_tokens: number | null;
+            /** @enum {string} */
+            role: "user" | "assistant" | "system" | "tool";
+            /**
+             * @description 1, 2, 3 … in append order within the session; never reused until the history is cleared.
+             * @example 7
+             */
+            seq: number;
+            /** Format: uuid */
+            session_id: string;
+            /**
+             * @description A visible message of the session of the line before, in seq order. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ExportMessageLineDto";
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ExportSessionLineDto: {
+            /** @example primary */
+            agent_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description null while active.
+             * @example null
+             * @enum {string|null}
+             */
+            deactivated_reason: "session_limit" | "ended" | "user" | null;
+            /** Format: uuid */
+            id: string;
+            /** @example true */
+            is_active: boolean;
+            /**
+             * Format: date-time
+             * @description Starts at created_at; moves with each appended message.
+             */
+            last_message_at: string;
+            /** @description First 200 characters of the latest message. */
+            last_message_preview: string | null;
+            /** @example 12 */
+            message_count: number;
+            /**
+             * @example {
+             *       "source": "web"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** @example proj-42 */
+            project_id: string | null;
+            /** @example Debugging the nightly import */
+            title: string | null;
+            /** @example 3400 */
+            total_tokens: number;
+            /**
+             * @description A visible session as GET /sessions/{id} returns it; its messages follow. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ExportSessionLineDto";
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            user_id: string;
+        };
+        ExportUsageLineDto: {
+            /** @example primary */
+            agent_type: string;
+            /** @example 164 */
+            completion_tokens: number;
+            /**
+             * Format: date
+             * @description UTC day.
+             * @example 2026-11-30
+             */
+            date: string;
+            /**
+             * @description Messages appended that day, with or without token counts.
+             * @example 2
+             */
+            messages: number;
+            /**
+             * @description null for messages that named no model (as GET /usage?group_by=model reports them); such lines come first.
+             * @example gpt-4o-mini
+             */
+            model: string | null;
+            /** @example 812 */
+            prompt_tokens: number;
+            /** @example 976 */
+            total_tokens: number;
+            /**
+             * @description After the sessions: the per-day usage rollup, in (date, agent_type, model) order. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ExportUsageLineDto";
+        };
+        ExportUserLineDto: {
+            /** @example https://example.com/ada.png */
+            avatar_url: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @example Ada */
+            display_name: string | null;
+            /** @example ada@example.com */
+            email: string;
+            /**
+             * Format: uuid
+             * @example 0b7d5a7e-5a43-4a51-9f5e-3f2d4c1b2a10
+             */
+            id: string;
+            /**
+             * @example user
+             * @enum {string}
+             */
+            role: "user" | "admin";
+            /**
+             * @description The first line, once. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ExportUserLineDto";
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * @description The format version; an import refuses a version it does not know.
+             * @enum {integer}
+             */
+            version: 1;
         };
         FieldErrorDto: {
             /** @example title */
@@ -4663,6 +4849,105 @@ export interface operations {
             };
         };
     };
+    ExportController_exportMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, one line per object; each line is one of the schemas below. */
+            200: {
+                headers: {
+                    /** @description Always `no-store`. */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="chat-history-<user id>.ndjson" */
+                    "Content-Disposition"?: string;
+                    /** @description `gzip` when the request accepted it; absent otherwise. */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Always `Accept-Encoding`. */
+                    Vary?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {"type":"user","version":1,"id":"0b7d5a7e-…","email":"ada@example.com","display_name":"Ada","avatar_url":null,"role":"user","created_at":"2026-11-02T09:00:00.000Z","updated_at":"2026-11-02T09:00:00.000Z"}
+                     *     {"type":"session","id":"5b0c1c55-…","user_id":"0b7d5a7e-…","title":"Nightly import","agent_type":"primary","project_id":null,"is_active":true,"deactivated_reason":null,"metadata":{},"message_count":2,"total_tokens":976,"last_message_preview":"It failed at 02:00.","created_at":"2026-11-30T08:00:00.000Z","updated_at":"2026-11-30T08:01:00.000Z","last_message_at":"2026-11-30T08:01:00.000Z"}
+                     *     {"type":"message","id":"9d4e…","session_id":"5b0c1c55-…","seq":1,"role":"user","content":"Why did the import fail?","agent_type":"primary","model":null,"metadata":{},"prompt_tokens":null,"completion_tokens":null,"created_at":"2026-11-30T08:00:30.000Z","updated_at":"2026-11-30T08:00:30.000Z"}
+                     *     {"type":"message","id":"a1f0…","session_id":"5b0c1c55-…","seq":2,"role":"assistant","content":"It failed at 02:00.","agent_type":"primary","model":"gpt-4o-mini","metadata":{},"prompt_tokens":812,"completion_tokens":164,"created_at":"2026-11-30T08:01:00.000Z","updated_at":"2026-11-30T08:01:00.000Z"}
+                     *     {"type":"usage","date":"2026-11-30","agent_type":"primary","model":null,"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"messages":1}
+                     *     {"type":"usage","date":"2026-11-30","agent_type":"primary","model":"gpt-4o-mini","prompt_tokens":812,"completion_tokens":164,"total_tokens":976,"messages":1}
+                     */
+                    "application/x-ndjson; charset=utf-8": components["schemas"]["ExportUserLineDto"] | components["schemas"]["ExportSessionLineDto"] | components["schemas"]["ExportMessageLineDto"] | components["schemas"]["ExportUsageLineDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     AdminUsersController_get: {
         parameters: {
             query?: never;
@@ -4997,6 +5282,137 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdminExportController_exportUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, one line per object; each line is one of the schemas below. */
+            200: {
+                headers: {
+                    /** @description Always `no-store`. */
+                    "Cache-Control"?: string;
+                    /** @description attachment; filename="chat-history-<user id>.ndjson" */
+                    "Content-Disposition"?: string;
+                    /** @description `gzip` when the request accepted it; absent otherwise. */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Always `Accept-Encoding`. */
+                    Vary?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {"type":"user","version":1,"id":"0b7d5a7e-…","email":"ada@example.com","display_name":"Ada","avatar_url":null,"role":"user","created_at":"2026-11-02T09:00:00.000Z","updated_at":"2026-11-02T09:00:00.000Z"}
+                     *     {"type":"session","id":"5b0c1c55-…","user_id":"0b7d5a7e-…","title":"Nightly import","agent_type":"primary","project_id":null,"is_active":true,"deactivated_reason":null,"metadata":{},"message_count":2,"total_tokens":976,"last_message_preview":"It failed at 02:00.","created_at":"2026-11-30T08:00:00.000Z","updated_at":"2026-11-30T08:01:00.000Z","last_message_at":"2026-11-30T08:01:00.000Z"}
+                     *     {"type":"message","id":"9d4e…","session_id":"5b0c1c55-…","seq":1,"role":"user","content":"Why did the import fail?","agent_type":"primary","model":null,"metadata":{},"prompt_tokens":null,"completion_tokens":null,"created_at":"2026-11-30T08:00:30.000Z","updated_at":"2026-11-30T08:00:30.000Z"}
+                     *     {"type":"message","id":"a1f0…","session_id":"5b0c1c55-…","seq":2,"role":"assistant","content":"It failed at 02:00.","agent_type":"primary","model":"gpt-4o-mini","metadata":{},"prompt_tokens":812,"completion_tokens":164,"created_at":"2026-11-30T08:01:00.000Z","updated_at":"2026-11-30T08:01:00.000Z"}
+                     *     {"type":"usage","date":"2026-11-30","agent_type":"primary","model":null,"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"messages":1}
+                     *     {"type":"usage","date":"2026-11-30","agent_type":"primary","model":"gpt-4o-mini","prompt_tokens":812,"completion_tokens":164,"total_tokens":976,"messages":1}
+                     */
+                    "application/x-ndjson; charset=utf-8": components["schemas"]["ExportUserLineDto"] | components["schemas"]["ExportSessionLineDto"] | components["schemas"]["ExportMessageLineDto"] | components["schemas"]["ExportUsageLineDto"];
+                };
+            };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `user_not_found` */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

@@ -18,6 +18,8 @@ export interface ScaleConfig {
   /** Connections inserting messages in parallel while loading. */
   loadConnections: number;
   erase: boolean;
+  /** Export H (GET /users/me/export, plain and gzip) at every step, sampling the service's RSS. */
+  measureExports: boolean;
   /** Sequential reads of another user measured quietly and again during H's erasure. */
   eraseReads: number;
   eraseTimeoutS: number;
@@ -56,6 +58,7 @@ export function loadScaleConfig(argv: string[]): ScaleConfig {
     routeBudgetS: int('BENCH_SCALE_ROUTE_BUDGET_S', 0),
     loadConnections: int('BENCH_SCALE_LOAD_CONNECTIONS', 2, 1),
     erase: argv.includes('--scale-erase') || ['1', 'true'].includes(process.env.BENCH_SCALE_ERASE?.trim() ?? ''),
+    measureExports: !['0', 'false'].includes(process.env.BENCH_SCALE_EXPORT?.trim() ?? ''),
     eraseReads: int('BENCH_SCALE_ERASE_READS', 200, 10),
     eraseTimeoutS: int('BENCH_SCALE_ERASE_TIMEOUT_S', 900, 1),
     servicePort: process.env.BENCH_SERVICE_PORT?.trim() ? int('BENCH_SERVICE_PORT', 0, 1) : undefined,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ErasureResult } from './erase.js';
+import type { ExportResult } from './export.js';
 import type { RouteResult } from './measure.js';
 
 export interface TableSize {
@@ -23,6 +24,8 @@ export interface StepResult {
   load_s: number;
   derive_s: Record<string, number>;
   routes: RouteResult[];
+  /** H's export (plain, gzip) at this step; absent in reports from before the export existed. */
+  exports?: ExportResult[];
   sizes: TableSize[];
   avg_content_bytes: number;
 }
@@ -135,6 +138,7 @@ export function formatScaleReport(report: ScaleReport): string {
       lines.push('', `All these tables together: ${mb(all)}, ${Math.round(all / messages.rows)} bytes per message.`);
     }
   }
+  formatExports(steps, lines);
   if (report.erasure.length > 0) {
     lines.push(
       '',
@@ -160,4 +164,23 @@ export function formatScaleReport(report: ScaleReport): string {
     '',
   );
   return lines.join('\n');
+}
+
+function formatExports(steps: StepResult[], lines: string[]): void {
+  const runs = steps.flatMap((s) => (s.exports ?? []).map((e) => ({ step: s.step, ...e })));
+  if (runs.length === 0) return;
+  lines.push(
+    '',
+    "## Export (`GET /users/me/export` of H, read to the end by one client; the service's RSS sampled every 20 ms)",
+    '',
+    '| step | encoding | status | message lines | lines | NDJSON | on the wire | first byte | time | messages/s | RSS before | RSS peak | peak − before | RSS after |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const e of runs) {
+    lines.push(
+      `| ${stepName(e.step)} | ${e.encoding} | ${e.status} | ${e.message_lines} | ${e.lines} | ${mb(e.ndjson_bytes)} | ${mb(e.wire_bytes)} | ` +
+        `${e.ttfb_ms} ms | ${e.seconds} s | ${e.messages_per_s} | ${e.rss_before_mib} MiB | ${e.rss_peak_mib} MiB | ` +
+        `${(e.rss_peak_mib - e.rss_before_mib).toFixed(1)} MiB | ${e.rss_after_mib} MiB |`,
+    );
+  }
 }
