@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { boundedCount, type BoundedCount } from '../common/bounded-count.js';
 import type { Paging } from '../common/pagination/pagination.js';
+import type { MetadataFilter } from '../common/validation/metadata-filter.js';
 import { selectColumns } from '../common/sql.js';
 import type { DeletedMessage } from '../sessions/session-counters.js';
 import { ChatSession } from '../sessions/session.entity.js';
@@ -9,6 +11,7 @@ import { ChatMessage, type MessageRole } from './message.entity.js';
 import {
   APPEND_SQL,
   appendParams,
+  historyMatchesQuery,
   historyPageQuery,
   historyPageRows,
   ABOVE_HISTORY_FLOOR,
@@ -68,15 +71,26 @@ export class MessagesRepository {
     return { stored: rows.map(({ not_stored: _, ...row }) => row).sort((a, b) => a.seq - b.seq) };
   }
 
+  /**
+   * A page of the history and its total. Unfiltered, or by role, the total is a counter on the session row,
+   * read by the page's own statement. Under a metadata filter no counter knows it: it is a bounded count of
+   * the matches (at most `exactTotalLimit` + 1 read, through chat_messages_user_metadata_idx).
+   */
   async page(
     userId: string,
     sessionId: string,
-    role: MessageRole | undefined,
+    filters: { role?: MessageRole; metadata?: MetadataFilter },
     order: 'asc' | 'desc',
     paging: Paging<[number]>,
-  ): Promise<{ total: number; rows: MessageRow[] } | null> {
-    const { sql, params } = historyPageQuery(userId, sessionId, role, order, paging);
-    return historyPageRows(await this.dataSource.query(sql, params));
+    exactTotalLimit: number,
+  ): Promise<{ total: BoundedCount; rows: MessageRow[] } | null> {
+    const { role, metadata } = filters;
+    const { sql, params } = historyPageQuery(userId, sessionId, role, order, paging, metadata);
+    const page = historyPageRows(await this.dataSource.query(sql, params));
+    if (!page) return null;
+    if (!metadata) return { rows: page.rows, total: { total: page.total, isEstimate: false } };
+    const matches = historyMatchesQuery(userId, sessionId, role, metadata);
+    return { rows: page.rows, total: await boundedCount(this.dataSource.manager, matches, exactTotalLimit) };
   }
 
   /** The latest `limit` messages, oldest first. */
