@@ -145,14 +145,36 @@ describe('metadata filters (JSON containment)', () => {
       expect(contents(await history({ metadata: stop }, ids.foreign, stranger).expect(200))).toEqual(['foreign']);
     });
 
-    it('estimates the total beyond METADATA_EXACT_TOTAL_LIMIT', async () => {
-      const res = await history({ metadata: '{"role_hint":"x"}' }).expect(200);
-      expect(res.body).toMatchObject({ total: 0, total_is_estimate: false });
-      const batch = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `m${i}`, metadata: { role_hint: 'x' } }));
-      await request(t.server).post(`${API}/sessions/${ids.plain}/messages/batch`).set(user.auth).send({ messages: batch }).expect(201);
-      const many = await history({ metadata: '{"role_hint":"x"}', page_size: 2 }, ids.plain).expect(200);
-      expect(many.body).toMatchObject({ total_is_estimate: true, has_more: true, data: [{ content: 'm0' }, { content: 'm1' }] });
-      expect(many.body.total).toBeGreaterThanOrEqual(4);
+    it('counts a short history exactly; in a long one estimates dense matches beyond METADATA_EXACT_TOTAL_LIMIT, counts sparse ones', async () => {
+      const few = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `m${i}`, metadata: { hint: 'x' } }));
+      await request(t.server).post(`${API}/sessions/${ids.plain}/messages/batch`).set(user.auth).send({ messages: few }).expect(201);
+      // Shorter than the probe window (500): counted exactly, beyond the limit of 3 too.
+      expect((await history({ metadata: '{"hint":"x"}' }, ids.plain).expect(200)).body).toMatchObject({
+        total: 5,
+        total_is_estimate: false,
+      });
+
+      for (let b = 0; b < 6; b++) {
+        const messages = Array.from({ length: 100 }, (_, i) => ({
+          role: i % 2 ? 'assistant' : 'user',
+          content: `bulk ${b}.${i}`,
+          metadata: { hint: 'x', ...(b === 3 && i < 2 ? { rare: true } : {}) },
+        }));
+        await request(t.server).post(`${API}/sessions/${ids.plain}/messages/batch`).set(user.auth).send({ messages }).expect(201);
+      }
+      const dense = await history({ metadata: '{"hint":"x"}', page_size: 2, order: 'desc' }, ids.plain).expect(200);
+      expect(dense.body).toMatchObject({
+        total: 605,
+        total_is_estimate: true,
+        has_more: true,
+        data: [{ content: 'bulk 5.99' }, { content: 'bulk 5.98' }],
+      });
+      const byRole = await history({ metadata: '{"hint":"x"}', role: 'assistant' }, ids.plain).expect(200);
+      expect(byRole.body).toMatchObject({ total: 300, total_is_estimate: false });
+      const sparse = await history({ metadata: '{"rare":true}' }, ids.plain).expect(200);
+      expect(sparse.body).toMatchObject({ total: 2, total_is_estimate: false, data: [{ content: 'bulk 3.0' }, { content: 'bulk 3.1' }] });
+      const none = await history({ metadata: '{"rare":true}', role: 'tool' }, ids.plain).expect(200);
+      expect(none.body).toMatchObject({ total: 0, total_is_estimate: false, data: [] });
     });
   });
 

@@ -165,23 +165,7 @@ export function historyPageQuery(
  * JSON containment of a non-empty filter. `<> '{}'` follows from it; said, it lets the planner use
  * chat_messages_user_metadata_idx, which leaves empty metadata out.
  */
-const metadataContains = (column: string, param: string) => `${column} @> ${param}::jsonb AND ${column} <> '{}'::jsonb`;
-
-/**
- * The visible messages of a history under a role and a metadata filter, for a bounded count (boundedCount):
- * a session's counters say nothing about metadata, so these are counted.
- */
-export function historyMatchesQuery(
-  userId: string,
-  sessionId: string,
-  role: MessageRole | undefined,
-  metadata: Record<string, unknown>,
-): { sql: string; params: unknown[] } {
-  const params: unknown[] = [sessionId, userId, JSON.stringify(metadata)];
-  const where = [OF_OWNED_SESSION, metadataContains('metadata', '$3')];
-  if (role) where.push(`role = $${params.push(role)}`);
-  return { sql: `SELECT 1 FROM chat_messages WHERE ${where.join(' AND ')}`, params };
-}
+export const metadataContains = (column: string, param: string) => `${column} @> ${param}::jsonb AND ${column} <> '{}'::jsonb`;
 
 /** The rows of historyPageQuery: null when there is no such session, else the history's total and the page. */
 export function historyPageRows(rows: (MessageRow & { page_total: number })[]): { total: number; rows: MessageRow[] } | null {

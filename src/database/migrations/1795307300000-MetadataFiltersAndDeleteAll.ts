@@ -22,7 +22,7 @@ export class MetadataFiltersAndDeleteAll1795307300000 implements MigrationInterf
         WHERE deleted_at IS NULL AND metadata <> '{}'::jsonb`,
     );
     await db.query(
-      `CREATE INDEX chat_messages_user_metadata_idx ON chat_messages USING gin (user_id, session_id, metadata jsonb_path_ops)
+      `CREATE INDEX chat_messages_user_metadata_idx ON chat_messages USING gin (user_id, session_id, role, metadata jsonb_path_ops)
         WHERE metadata <> '{}'::jsonb`,
     );
     await db.query(`CREATE INDEX chat_sessions_user_erased_idx ON chat_sessions (user_id, id) WHERE erased_at IS NOT NULL`);
