@@ -158,7 +158,7 @@ describe('metadata filters (JSON containment)', () => {
         const messages = Array.from({ length: 100 }, (_, i) => ({
           role: i % 2 ? 'assistant' : 'user',
           content: `bulk ${b}.${i}`,
-          metadata: { hint: 'x', ...(b === 3 && i < 2 ? { rare: true } : {}) },
+          metadata: { hint: 'x', ...(b === 3 && i < 2 ? { rare: true } : {}), ...(b === 5 && i % 20 === 0 ? { near: true } : {}) },
         }));
         await request(t.server).post(`${API}/sessions/${ids.plain}/messages/batch`).set(user.auth).send({ messages }).expect(201);
       }
@@ -173,6 +173,14 @@ describe('metadata filters (JSON containment)', () => {
       expect(byRole.body).toMatchObject({ total: 300, total_is_estimate: false });
       const sparse = await history({ metadata: '{"rare":true}' }, ids.plain).expect(200);
       expect(sparse.body).toMatchObject({ total: 2, total_is_estimate: false, data: [{ content: 'bulk 3.0' }, { content: 'bulk 3.1' }] });
+      // Dense among the newest but expected near the limit: counted (capped at the limit + 1, then estimated).
+      const near = await history({ metadata: '{"near":true}', page_size: 2 }, ids.plain).expect(200);
+      expect(near.body).toMatchObject({
+        total_is_estimate: true,
+        has_more: true,
+        data: [{ content: 'bulk 5.0' }, { content: 'bulk 5.20' }],
+      });
+      expect(near.body.total).toBeGreaterThanOrEqual(4);
       const none = await history({ metadata: '{"rare":true}', role: 'tool' }, ids.plain).expect(200);
       expect(none.body).toMatchObject({ total: 0, total_is_estimate: false, data: [] });
     });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { boundedCount, type BoundedCount } from '../common/bounded-count.js';
+import type { BoundedCount } from '../common/bounded-count.js';
 import type { Paging } from '../common/pagination/pagination.js';
 import type { MetadataFilter } from '../common/validation/metadata-filter.js';
 import { selectColumns } from '../common/sql.js';
@@ -20,7 +20,7 @@ import {
   type NewMessage,
   type NotStoredReason,
 } from './messages.sql.js';
-import { historyMatchesQuery, historyProbeQuery, PROBE_WINDOW as METADATA_PROBE_WINDOW } from './metadata-history.sql.js';
+import { filteredHistoryPage } from './metadata-history.js';
 import { SearchStatements, type SearchFilters, type SearchKey, type SearchOrder } from './search.sql.js';
 
 /** An append either stored every message or none, and then says why. */
@@ -73,7 +73,7 @@ export class MessagesRepository {
 
   /**
    * A page of the history and its total. Unfiltered, or by role, the total is a counter on the session row,
-   * read by the page's own statement; under a metadata filter see filteredPage.
+   * read by the page's own statement; under a metadata filter see filteredHistoryPage.
    */
   async page(
     userId: string,
@@ -84,42 +84,14 @@ export class MessagesRepository {
     exactTotalLimit: number,
   ): Promise<{ total: BoundedCount; rows: MessageRow[] } | null> {
     const { role, metadata } = filters;
-    if (metadata) return this.filteredPage(userId, sessionId, { role, metadata }, order, paging, exactTotalLimit);
+    if (metadata) {
+      return this.dataSource.transaction((tx) =>
+        filteredHistoryPage(tx, userId, sessionId, { role, metadata }, order, paging, exactTotalLimit),
+      );
+    }
     const { sql, params } = historyPageQuery(userId, sessionId, role, order, paging);
     const page = historyPageRows(await this.dataSource.query(sql, params));
     return page && { rows: page.rows, total: { total: page.total, isEstimate: false } };
-  }
-
-  /**
-   * Under a metadata filter, a probe of the newest PROBE_WINDOW messages (under the role) decides the plan
-   * and the total. Dense matches: the page walks the seq index (a page costs page_size / density rows) and
-   * the total is the density times the history's count, unless that is near the limit. Sparse ones: the page
-   * and the count read the matches through chat_messages_user_metadata_idx, which also holds the role, so
-   * "role and filter" is one intersection in the index however the two correlate. A history shorter than
-   * the window is counted by the probe itself.
-   */
-  private filteredPage(
-    userId: string,
-    sessionId: string,
-    { role, metadata }: { role?: MessageRole; metadata: MetadataFilter },
-    order: 'asc' | 'desc',
-    paging: Paging<[number]>,
-    exactTotalLimit: number,
-  ): Promise<{ total: BoundedCount; rows: MessageRow[] } | null> {
-    return this.dataSource.transaction(async (tx) => {
-      const probe = historyProbeQuery(userId, sessionId, role, metadata);
-      const [{ read, hits }]: { read: number; hits: number }[] = await tx.query(probe.sql, probe.params);
-      const dense = hits * MAX_WALK >= (paging.size + 1) * read;
-      await tx.query(dense ? 'SET LOCAL enable_bitmapscan = off' : 'SET LOCAL enable_indexscan = off');
-      const { sql, params } = historyPageQuery(userId, sessionId, role, order, paging, metadata);
-      const page = historyPageRows(await tx.query(sql, params));
-      if (!page) return null;
-      if (read < METADATA_PROBE_WINDOW) return { rows: page.rows, total: { total: hits, isEstimate: false } };
-      const expected = Math.round((hits / read) * page.total);
-      if (expected > 2 * exactTotalLimit) return { rows: page.rows, total: { total: expected, isEstimate: true } };
-      await tx.query('SET LOCAL enable_indexscan = off');
-      return { rows: page.rows, total: await boundedCount(tx, historyMatchesQuery(userId, sessionId, role, metadata), exactTotalLimit) };
-    });
   }
 
   /** The latest `limit` messages, oldest first. */
