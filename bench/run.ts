@@ -327,7 +327,8 @@ async function main(): Promise<void> {
   const scenarios: ScenarioResult[] = [];
   let deep: DeepPageResult | null = null;
   let statementsResult: StatementsResult | null = null;
-  const appendBody = JSON.stringify({ role: 'user', content: fillerTexts(1, config.appendBytes, 7)[0] });
+  const metadata = Object.keys(config.appendMetadata).length > 0 ? { metadata: config.appendMetadata } : {};
+  const appendBody = JSON.stringify({ role: 'user', content: fillerTexts(1, config.appendBytes, 7)[0], ...metadata });
 
   if (wants('history')) {
     const path = (s: SessionRef) => `/api/v1/sessions/${s.id}/messages?order=desc&page_size=50`;

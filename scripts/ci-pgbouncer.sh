@@ -14,7 +14,7 @@ PORTS=${PGBOUNCER_CI_PORTS:-6440-6449}
 # The spec of the pooler's own claims, then every spec of concurrent requests on one database.
 read -r -a SPECS <<<"${PGBOUNCER_CI_SPECS:-test/transaction-pooling.e2e-spec.ts test/load-shedding.e2e-spec.ts \
   test/sessions-concurrency.e2e-spec.ts test/messages-concurrency.e2e-spec.ts test/chat-cost-control.e2e-spec.ts \
-  test/retention.e2e-spec.ts}"
+  test/retention.e2e-spec.ts test/delete-all-concurrency.e2e-spec.ts}"
 
 pgbouncer_bin() { command -v pgbouncer || { [ -x /usr/sbin/pgbouncer ] && echo /usr/sbin/pgbouncer; }; }
 if ! pgbouncer_bin >/dev/null; then

@@ -246,6 +246,8 @@ describe('a user’s requests on tables hash-partitioned by user', () => {
       await api('get', `/sessions/${live}`).expect(200);
       await api('get', `/sessions/${live}/stats`).expect(200);
       await api('get', '/sessions?search=t&is_active=true').expect(200);
+      await api('get', `/sessions?metadata=${encodeURIComponent('{"k":[1]}')}&is_active=true`).expect(200);
+      await api('get', `/sessions/${live}/messages?metadata=${encodeURIComponent('{"k":1}')}&role=user`).expect(200);
       await api('get', '/messages/search?q=zebra').expect(200);
       await api('get', `/messages/search?q=zebra&session_id=${live}`).expect(200);
       await api('get', `/messages/${first.body.id}`).expect(200);
@@ -262,6 +264,8 @@ describe('a user’s requests on tables hash-partitioned by user', () => {
       await api('post', `/sessions/${live}/restore`).expect(200);
       await api('delete', `/sessions/${live}/messages`).expect(204);
       await api('delete', `/sessions/${sessions[1]}?permanent=true`).expect(204);
+      await api('delete', '/sessions?confirm=true').expect(200);
+      await api('delete', '/sessions?confirm=true&permanent=true').expect(200);
       await api('patch', '/users/me').send({ display_name: 'Shard' }).expect(200);
       await request(t.server).post(`${API}/auth/logout`).set(user.auth).send({ refresh_token: refreshed.body.refresh_token }).expect(204);
       await api('delete', '/users/me').expect(204);

@@ -47,15 +47,18 @@ const app = Fastify({ logger: false, bodyLimit: 1_048_576 });
 
 app.get('/health', async () => ({ status: 'ok' }));
 
-app.post<{ Params: { id: string }; Body: { role?: unknown; content?: unknown } }>(
+app.post<{ Params: { id: string }; Body: { role?: unknown; content?: unknown; metadata?: unknown } }>(
   '/api/v1/sessions/:id/messages',
   async (request, reply) => {
     const userId = request.headers['x-user-id'];
     const sessionId = request.params.id;
     if (typeof userId !== 'string' || !UUID.test(userId)) return reply.code(401).send(problem(401, 'unauthorized'));
     if (!UUID.test(sessionId)) return reply.code(400).send(problem(400, 'validation_failed'));
-    const { role, content } = request.body ?? {};
+    const { role, content, metadata = {} } = request.body ?? {};
     if (!ROLES.includes(role as Role) || typeof content !== 'string' || content.length < 1 || content.length > MAX_CONTENT) {
+      return reply.code(400).send(problem(400, 'validation_failed'));
+    }
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
       return reply.code(400).send(problem(400, 'validation_failed'));
     }
     const message = {
@@ -63,7 +66,7 @@ app.post<{ Params: { id: string }; Body: { role?: unknown; content?: unknown } }
       content,
       agentType: null,
       model: null,
-      metadata: {},
+      metadata: metadata as Record<string, unknown>,
       promptTokens: null,
       completionTokens: null,
     };

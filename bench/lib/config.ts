@@ -28,6 +28,8 @@ export interface BenchConfig {
   appendSessions: number;
   appendSeedMessages: number;
   appendBytes: number;
+  /** Metadata of every appended message and of the append sessions (BENCH_APPEND_METADATA, a JSON object). */
+  appendMetadata: Record<string, unknown>;
   historySessions: number;
   historyMessages: number;
   historyBytes: number;
@@ -42,6 +44,14 @@ export interface BenchConfig {
   seedConnections: number;
   crowdUsers: number;
   burstRounds: number;
+}
+
+function jsonObject(name: string): Record<string, unknown> {
+  const text = process.env[name]?.trim();
+  if (!text) return {};
+  const value = JSON.parse(text) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${name} must be a JSON object`);
+  return value as Record<string, unknown>;
 }
 
 function int(name: string, fallback: number, min = 0): number {
@@ -76,6 +86,7 @@ export function loadConfig(): BenchConfig {
     appendSessions: int('BENCH_APPEND_SESSIONS', 1000, 1),
     appendSeedMessages: int('BENCH_APPEND_SEED_MESSAGES', 10),
     appendBytes: int('BENCH_APPEND_BYTES', 1024, 1),
+    appendMetadata: jsonObject('BENCH_APPEND_METADATA'),
     historySessions: int('BENCH_HISTORY_SESSIONS', 10, 1),
     historyMessages: int('BENCH_HISTORY_MESSAGES', 10_000, 1),
     historyBytes: int('BENCH_HISTORY_BYTES', 1024, 1),

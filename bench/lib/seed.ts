@@ -246,6 +246,10 @@ export async function seed(db: pg.Client, config: BenchConfig, helpers: pg.Clien
   }
 
   await insertSessions(db, specs);
+  if (Object.keys(config.appendMetadata).length > 0) {
+    const appendSessions = [...fixture.append.service, ...fixture.append.baseline].map((s) => s.id);
+    await db.query('UPDATE chat_sessions SET metadata = $2 WHERE id = ANY($1::uuid[])', [appendSessions, config.appendMetadata]);
+  }
   const totalMessages = specs.reduce((sum, s) => sum + s.messages, 0);
   const progress = new Progress('seeding messages', totalMessages);
   await insertMessages([db, ...helpers], specs, progress);

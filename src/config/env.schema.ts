@@ -378,6 +378,16 @@ export class EnvironmentVariables {
   @Max(100_000)
   SEARCH_EXACT_TOTAL_LIMIT = 1000;
 
+  /**
+   * With a `metadata` filter, the session list and a history count their matches exactly up to this many;
+   * beyond, `total` is the planner's estimate (at least this + 1) and `total_is_estimate` says so.
+   */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  METADATA_EXACT_TOTAL_LIMIT = 1000;
+
   @toList()
   @IsString({ each: true })
   CORS_ORIGINS: string[] = [];

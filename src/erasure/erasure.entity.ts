@@ -11,17 +11,18 @@ import {
 } from 'typeorm';
 import { User } from '../users/user.entity.js';
 
-export const ERASURE_KINDS = ['user', 'session', 'history'] as const;
+export const ERASURE_KINDS = ['user', 'session', 'history', 'sessions'] as const;
 export type ErasureKind = (typeof ERASURE_KINDS)[number];
 
 /**
- * Work the erasure worker still has to do: a user's every row, a permanently deleted session, or a cleared
- * history (messages with seq <= floor_seq). Written in the transaction that hides the data; deleted in the
+ * Work the erasure worker still has to do: a user's every row, a permanently deleted session, a cleared
+ * history (messages with seq <= floor_seq), or every erased session of the user (`sessions`, queued by
+ * DELETE /sessions?permanent=true). Written in the transaction that hides the data; deleted in the
  * transaction that removes the last row.
  */
 @Entity('erasures')
-@Check('erasures_kind_check', `kind IN ('user', 'session', 'history')`)
-@Check('erasures_target_check', `(kind = 'user') = (session_id IS NULL) AND (kind = 'history') = (floor_seq IS NOT NULL)`)
+@Check('erasures_kind_check', `kind IN ('user', 'session', 'history', 'sessions')`)
+@Check('erasures_target_check', `(kind IN ('user', 'sessions')) = (session_id IS NULL) AND (kind = 'history') = (floor_seq IS NOT NULL)`)
 export class Erasure {
   @PrimaryColumn({ name: 'user_id', type: 'uuid', primaryKeyConstraintName: 'erasures_pkey' })
   userId!: string;

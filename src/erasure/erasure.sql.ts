@@ -34,6 +34,32 @@ const sessionMessages: Step = {
   params: (t, batch) => [t.user_id, batch, t.session_id, t.floor_seq ?? 2_147_483_647],
 };
 
+/**
+ * Kind `sessions`: every erased session of the user that has no erasure of its own, taken in id order
+ * through chat_sessions_user_erased_idx, at most $2 at a time. A batch deletes up to $2 messages of that
+ * window; once the window's sessions are empty, the next batch deletes their rows. Either way a batch probes
+ * at most $2 sessions and touches at most $2 rows, whether the user had ten sessions or a million.
+ */
+const ERASED_WINDOW = `SELECT s.id, s.ctid AS row_ctid FROM chat_sessions s
+   WHERE s.user_id = $1 AND s.erased_at IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.user_id = $1 AND e.session_id = s.id)
+   ORDER BY s.id LIMIT $2`;
+
+const erasedSessionsMessages: Step = {
+  sql: `DELETE FROM chat_messages WHERE user_id = $1 AND ctid = ANY(ARRAY(
+          SELECT m.ctid FROM (${ERASED_WINDOW}) w
+           CROSS JOIN LATERAL (SELECT ctid FROM chat_messages WHERE user_id = $1 AND session_id = w.id LIMIT $2) m
+           LIMIT $2))`,
+  params: (t, batch) => [t.user_id, batch],
+};
+
+const emptiedErasedSessions: Step = {
+  sql: `DELETE FROM chat_sessions WHERE user_id = $1 AND ctid = ANY(ARRAY(
+          SELECT w.row_ctid FROM (${ERASED_WINDOW}) w
+           WHERE NOT EXISTS (SELECT 1 FROM chat_messages m WHERE m.user_id = $1 AND m.session_id = w.id)))`,
+  params: (t, batch) => [t.user_id, batch],
+};
+
 /** In order: children before their parents, so the last statement (`finish`) never cascades far. */
 export const ERASURE_STEPS: Record<ErasureKind, Step[]> = {
   user: [
@@ -47,6 +73,7 @@ export const ERASURE_STEPS: Record<ErasureKind, Step[]> = {
   ],
   session: [sessionMessages],
   history: [sessionMessages],
+  sessions: [erasedSessionsMessages, emptiedErasedSessions],
 };
 
 /**
@@ -64,6 +91,7 @@ export const ERASURE_FINISH: Record<ErasureKind, Step[]> = {
     { sql: 'DELETE FROM erasures WHERE user_id = $1 AND id = $2', params: (t) => [t.user_id, t.id] },
   ],
   history: [{ sql: 'DELETE FROM erasures WHERE user_id = $1 AND id = $2', params: (t) => [t.user_id, t.id] }],
+  sessions: [{ sql: 'DELETE FROM erasures WHERE user_id = $1 AND id = $2', params: (t) => [t.user_id, t.id] }],
 };
 
 /**

@@ -7,8 +7,10 @@ import { ErasureWorker } from './erasure.worker.js';
  * data is either hidden and queued or neither. After that transaction commits, `started()` wakes this
  * instance's worker so a small erasure is done within moments rather than at the next interval.
  *
- * An erasure that covers another replaces it (a user's covers all of theirs; a session's covers its
- * history's; a later clear of a history covers the earlier one): two workers never delete the same rows.
+ * An erasure that covers another replaces it (a user's covers all of theirs; all sessions' covers each
+ * session's and history's; a session's covers its history's; a later clear of a history covers the earlier
+ * one), and `sessions` leaves alone a session erased later with an erasure of its own: two workers never
+ * delete the same rows.
  */
 @Injectable()
 export class ErasuresService {
@@ -25,7 +27,7 @@ export class ErasuresService {
   }
 
   /** queueSession for many sessions (of any users) at once, in two statements: retention's batches. */
-  async queueSessions(manager: EntityManager, sessions: { userId: string; sessionId: string }[]): Promise<void> {
+  async queueEachSession(manager: EntityManager, sessions: { userId: string; sessionId: string }[]): Promise<void> {
     if (sessions.length === 0) return;
     const columns = [sessions.map((s) => s.userId), sessions.map((s) => s.sessionId)];
     const targets = 'unnest($1::uuid[], $2::uuid[]) AS t(user_id, session_id)';
@@ -41,6 +43,15 @@ export class ErasuresService {
       sessionId,
       floorSeq,
     ]);
+  }
+
+  /**
+   * Every erased session of the user, for a caller that has just erased all of them (DELETE /sessions
+   * ?permanent=true): that covers every session and history erasure the user had, so those go.
+   */
+  async queueAllSessions(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query(`DELETE FROM erasures WHERE user_id = $1 AND kind <> 'user'`, [userId]);
+    await manager.query(`INSERT INTO erasures (user_id, kind) VALUES ($1, 'sessions')`, [userId]);
   }
 
   /** Call after the queuing transaction committed. */

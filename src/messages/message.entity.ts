@@ -23,6 +23,9 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 @Index('chat_messages_user_search_idx', ['userId', 'sessionId', 'searchVector'], { type: 'gin' })
 @Index('chat_messages_user_created_at_idx', ['userId', 'createdAt', 'id'])
 @Index('chat_messages_user_session_role_seq_idx', ['userId', 'sessionId', 'role', 'seq'])
+// Metadata filters of a history: GIN over (user_id, session_id, metadata jsonb_path_ops) where metadata is not
+// empty; TypeORM cannot state an operator class, so the migration owns it.
+@Index('chat_messages_user_metadata_idx', { synchronize: false })
 @Check('chat_messages_role_check', `role IN ('user', 'assistant', 'system', 'tool')`)
 @Check('chat_messages_tokens_check', 'prompt_tokens >= 0 AND completion_tokens >= 0')
 @Check('chat_messages_seq_check', 'seq > 0')

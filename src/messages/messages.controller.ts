@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { CurrentUser } from '../common/decorators/current-user.decorator.js';
 import { UuidParam } from '../common/dto/uuid-param.dto.js';
-import type { PageEnvelope } from '../common/pagination/pagination.js';
+import type { FilterablePage } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
 import { SESSION_INACTIVE, SESSION_NOT_FOUND } from '../sessions/session.errors.js';
 import { QUOTA_EXCEEDED } from '../usage/usage.errors.js';
@@ -53,7 +53,10 @@ export class MessagesController {
     description:
       'Oldest first by default; page_size default 50, max 200. `total` is the session message_count, or with `role` the count ' +
       'of that role kept on the session. `cursor` costs the same at any depth; `page` skips rows, so it costs what it skips ' +
-      'and reaches at most HISTORY_MAX_PAGE_DEPTH (5000) messages deep (`page × page_size`, 400 beyond): page further by cursor.',
+      'and reaches at most HISTORY_MAX_PAGE_DEPTH (5000) messages deep (`page × page_size`, 400 beyond): page further by cursor. ' +
+      '`metadata={json}` keeps the messages whose metadata contains that object (with `role`, `order` and both paging modes); ' +
+      '`total` is then the number of matches, counted up to METADATA_EXACT_TOTAL_LIMIT (1000) and estimated beyond ' +
+      '(`total_is_estimate: true`).',
   })
   @ApiOkResponse({ type: MessagePageDto })
   @ApiProblems(400, 401, SESSION_NOT_FOUND)
@@ -61,7 +64,7 @@ export class MessagesController {
     @CurrentUser() user: AuthUser,
     @Param() { id }: UuidParam,
     @Query() query: ListMessagesQueryDto,
-  ): Promise<PageEnvelope<MessageResponseDto>> {
+  ): Promise<FilterablePage<MessageResponseDto>> {
     return this.messages.history(user, id, query);
   }
 

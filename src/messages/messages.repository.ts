@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { BoundedCount } from '../common/bounded-count.js';
 import type { Paging } from '../common/pagination/pagination.js';
+import type { MetadataFilter } from '../common/validation/metadata-filter.js';
 import { selectColumns } from '../common/sql.js';
 import type { DeletedMessage } from '../sessions/session-counters.js';
 import { ChatSession } from '../sessions/session.entity.js';
@@ -18,6 +20,7 @@ import {
   type NewMessage,
   type NotStoredReason,
 } from './messages.sql.js';
+import { filteredHistoryPage } from './metadata-history.js';
 import { SearchStatements, type SearchFilters, type SearchKey, type SearchOrder } from './search.sql.js';
 
 /** An append either stored every message or none, and then says why. */
@@ -68,15 +71,27 @@ export class MessagesRepository {
     return { stored: rows.map(({ not_stored: _, ...row }) => row).sort((a, b) => a.seq - b.seq) };
   }
 
+  /**
+   * A page of the history and its total. Unfiltered, or by role, the total is a counter on the session row,
+   * read by the page's own statement; under a metadata filter see filteredHistoryPage.
+   */
   async page(
     userId: string,
     sessionId: string,
-    role: MessageRole | undefined,
+    filters: { role?: MessageRole; metadata?: MetadataFilter },
     order: 'asc' | 'desc',
     paging: Paging<[number]>,
-  ): Promise<{ total: number; rows: MessageRow[] } | null> {
+    exactTotalLimit: number,
+  ): Promise<{ total: BoundedCount; rows: MessageRow[] } | null> {
+    const { role, metadata } = filters;
+    if (metadata) {
+      return this.dataSource.transaction((tx) =>
+        filteredHistoryPage(tx, userId, sessionId, { role, metadata }, order, paging, exactTotalLimit),
+      );
+    }
     const { sql, params } = historyPageQuery(userId, sessionId, role, order, paging);
-    return historyPageRows(await this.dataSource.query(sql, params));
+    const page = historyPageRows(await this.dataSource.query(sql, params));
+    return page && { rows: page.rows, total: { total: page.total, isEstimate: false } };
   }
 
   /** The latest `limit` messages, oldest first. */

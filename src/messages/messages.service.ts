@@ -4,7 +4,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
-import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { Pagination, type FilterablePage } from '../common/pagination/pagination.js';
+import { parseMetadataFilter } from '../common/validation/metadata-filter.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
 import { ErasuresService } from '../erasure/erasures.service.js';
 import { SessionCounters } from '../sessions/session-counters.js';
@@ -63,15 +64,18 @@ export class MessagesService {
     return { data: rows.map(toMessageResponse) };
   }
 
-  async history(user: AuthUser, sessionId: string, query: ListMessagesQueryDto): Promise<PageEnvelope<MessageResponseDto>> {
+  async history(user: AuthUser, sessionId: string, query: ListMessagesQueryDto): Promise<FilterablePage<MessageResponseDto>> {
     const order = query.order ?? 'asc';
-    const scope = JSON.stringify(['messages', sessionId, order, query.role ?? null]);
+    const metadata = parseMetadataFilter(query.metadata);
+    const scope = JSON.stringify(['messages', sessionId, order, query.role ?? null, ...(metadata ? [metadata] : [])]);
     const maxDepth = this.config.get('HISTORY_MAX_PAGE_DEPTH', { infer: true });
     const paging = this.pagination.resolve(query, { ...HISTORY_PAGE, maxDepth }, scope, isSeqKey);
-    // The ownership check, the total (a counter on the session row) and the page in one statement.
-    const page = await this.messages.page(user.id, sessionId, query.role, order, paging);
+    const exactLimit = this.config.get('METADATA_EXACT_TOTAL_LIMIT', { infer: true });
+    const filters = { role: query.role, metadata };
+    const page = await this.messages.page(user.id, sessionId, filters, order, paging, exactLimit);
     if (!page) throw sessionNotFound();
-    return this.pagination.envelope(page.rows, paging, page.total, scope, (row): [number] => [row.seq], toMessageResponse);
+    const envelope = this.pagination.envelope(page.rows, paging, page.total.total, scope, (row): [number] => [row.seq], toMessageResponse);
+    return { ...envelope, total_is_estimate: page.total.isEstimate };
   }
 
   /** The latest messages of a session the caller owns, oldest first (for GET /sessions/{id}). */

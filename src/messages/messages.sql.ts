@@ -133,12 +133,14 @@ export function historyPageQuery(
   role: MessageRole | undefined,
   order: 'asc' | 'desc',
   paging: Paging<[number]>,
+  metadata?: Record<string, unknown>,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [sessionId, userId];
   // The ids as values, not s.id: the planner then sizes this session from its statistics (a big one is a
   // most common value) and walks the index for an offset, where for "the average session" it would sort.
   const where = ['m.user_id = $2', 'm.session_id = $1'];
   if (role) where.push(`m.role = $${params.push(role)}`);
+  if (metadata) where.push(metadataContains('m.metadata', `$${params.push(JSON.stringify(metadata))}`));
   // The history floor and the cursor make one bound on seq, never two: for a range between two values it
   // cannot see, the planner guesses 0.5% of the rows, expects the LIMIT never to fill, and reads every row
   // of a rare role through a bitmap instead of walking the index. Descending, the floor is a filter.
@@ -158,6 +160,12 @@ export function historyPageQuery(
     params,
   };
 }
+
+/**
+ * JSON containment of a non-empty filter. `<> '{}'` follows from it; said, it lets the planner use
+ * chat_messages_user_metadata_idx, which leaves empty metadata out.
+ */
+export const metadataContains = (column: string, param: string) => `${column} @> ${param}::jsonb AND ${column} <> '{}'::jsonb`;
 
 /** The rows of historyPageQuery: null when there is no such session, else the history's total and the page. */
 export function historyPageRows(rows: (MessageRow & { page_total: number })[]): { total: number; rows: MessageRow[] } | null {

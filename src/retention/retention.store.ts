@@ -95,7 +95,7 @@ export class RetentionStore {
       const [rows] = (await tx.query(eraseBatchSql(CANDIDATES[action]), [before, size, scope])) as [
         { userId: string; sessionId: string }[],
       ];
-      await this.erasures.queueSessions(tx, rows);
+      await this.erasures.queueEachSession(tx, rows);
       return rows.length;
     });
     if (erased > 0) this.erasures.started();

@@ -29,6 +29,10 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 })
 // Title search: GIN over (user_id, title gin_trgm_ops); TypeORM cannot state an operator class, so the migration owns it.
 @Index('chat_sessions_user_title_trgm_idx', { synchronize: false })
+// Metadata filters: GIN over (user_id, metadata jsonb_path_ops) on visible sessions with metadata (the migration owns it too).
+@Index('chat_sessions_user_metadata_idx', { synchronize: false })
+// The erasure of every erased session of a user (kind `sessions`) finds them here.
+@Index('chat_sessions_user_erased_idx', ['userId', 'id'], { where: 'erased_at IS NOT NULL' })
 @Check('chat_sessions_deactivated_reason_check', `deactivated_reason IN ('session_limit', 'ended', 'user')`)
 @Check('chat_sessions_active_reason_check', 'is_active = (deactivated_reason IS NULL)')
 @Check('chat_sessions_deleted_inactive_check', 'deleted_at IS NULL OR NOT is_active')

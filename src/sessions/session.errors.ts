@@ -20,7 +20,15 @@ export const SESSION_LIMIT_REACHED: ProblemSpec = {
   detail: 'You already have 5 active primary sessions; end or delete one first. (Only with SESSION_LIMIT_POLICY=reject.)',
 };
 
+export const CONFIRMATION_REQUIRED: ProblemSpec = {
+  status: HttpStatus.BAD_REQUEST,
+  code: 'confirmation_required',
+  detail: 'Deleting all your sessions needs confirm=true in the query; nothing was deleted.',
+};
+
 export const sessionNotFound = () => problem(SESSION_NOT_FOUND);
+
+export const confirmationRequired = () => problem(CONFIRMATION_REQUIRED);
 
 export const sessionInactive = () => problem(SESSION_INACTIVE);
 

@@ -3,11 +3,17 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { CurrentUser } from '../common/decorators/current-user.decorator.js';
 import { UuidParam } from '../common/dto/uuid-param.dto.js';
-import type { PageEnvelope } from '../common/pagination/pagination.js';
+import type { FilterablePage } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
-import { CreateSessionDto, DeleteSessionQueryDto, ListSessionsQueryDto, UpdateSessionDto } from './dto/session-request.dto.js';
-import { SessionPageDto, SessionResponseDto, SessionWithEvictionsDto } from './dto/session-response.dto.js';
-import { SESSION_LIMIT_REACHED, SESSION_NOT_FOUND } from './session.errors.js';
+import {
+  CreateSessionDto,
+  DeleteAllSessionsQueryDto,
+  DeleteSessionQueryDto,
+  ListSessionsQueryDto,
+  UpdateSessionDto,
+} from './dto/session-request.dto.js';
+import { DeleteAllSessionsResponseDto, SessionPageDto, SessionResponseDto, SessionWithEvictionsDto } from './dto/session-response.dto.js';
+import { CONFIRMATION_REQUIRED, SESSION_LIMIT_REACHED, SESSION_NOT_FOUND } from './session.errors.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('sessions')
@@ -34,12 +40,32 @@ export class SessionsController {
     summary: 'List your sessions (soft-deleted ones never appear)',
     description:
       'page_size default 10, max 100. `page` mode reaches at most SESSIONS_MAX_PAGE_DEPTH (5000) sessions deep ' +
-      '(`page × page_size`, 400 beyond); page further by cursor.',
+      '(`page × page_size`, 400 beyond); page further by cursor. `metadata={json}` keeps the sessions whose metadata ' +
+      'contains that object (combinable with every other filter and both paging modes); `total` is then counted up to ' +
+      'METADATA_EXACT_TOTAL_LIMIT (1000) and estimated beyond (`total_is_estimate: true`).',
   })
   @ApiOkResponse({ type: SessionPageDto })
   @ApiProblems(400, 401)
-  list(@CurrentUser() user: AuthUser, @Query() query: ListSessionsQueryDto): Promise<PageEnvelope<SessionResponseDto>> {
+  list(@CurrentUser() user: AuthUser, @Query() query: ListSessionsQueryDto): Promise<FilterablePage<SessionResponseDto>> {
     return this.sessions.list(user, query);
+  }
+
+  @Delete()
+  @ApiOperation({
+    summary: 'Delete all your sessions (the account stays)',
+    description:
+      'Needs `confirm=true` (else 400 confirmation_required, nothing deleted). Soft by default: every visible session is ' +
+      'deleted as by DELETE /sessions/{id} (deactivated, hidden from every list and read, each restorable with POST ' +
+      '/sessions/{id}/restore). `permanent=true`: every session, soft-deleted ones included, and all their messages are gone ' +
+      'for good: hidden from every read at once (on a read replica, once replayed), the rows erased in the background in ' +
+      'batches, so the answer is as fast for a million messages as for ten. Usage already recorded is kept (it is the ' +
+      "account's spending). A session created or restored while this runs is deleted if it was there first, else it stays; " +
+      'an append to a session being deleted either lands before (and goes with it) or is refused.',
+  })
+  @ApiOkResponse({ type: DeleteAllSessionsResponseDto })
+  @ApiProblems(400, 401, CONFIRMATION_REQUIRED)
+  removeAll(@CurrentUser() user: AuthUser, @Query() query: DeleteAllSessionsQueryDto): Promise<DeleteAllSessionsResponseDto> {
+    return this.sessions.removeAll(user, { confirm: query.confirm === true, permanent: query.permanent ?? false });
   }
 
   @Patch(':id')

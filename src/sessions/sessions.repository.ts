@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { boundedCount, type BoundedCount } from '../common/bounded-count.js';
 import { keysetPredicate, type Paging } from '../common/pagination/pagination.js';
+import type { MetadataFilter } from '../common/validation/metadata-filter.js';
 import { escapeLike, selectColumns } from '../common/sql.js';
 import type { SessionOrderBy } from './dto/session-request.dto.js';
 import type { SessionRow } from './dto/session-response.dto.js';
@@ -53,6 +55,7 @@ export interface SessionFilters {
   isActive?: boolean;
   projectId?: string;
   search?: string;
+  metadata?: MetadataFilter;
 }
 
 export type SessionKey = [string, string];
@@ -154,14 +157,19 @@ export class SessionsRepository {
     return (raw as SessionRow[])[0] ?? null;
   }
 
-  /** One page in the requested order plus the total for the filters: two statements, whatever the page holds. */
+  /**
+   * One page in the requested order plus the total for the filters: two statements, whatever the page holds.
+   * With a metadata filter the total is a bounded count (see boundedCount): one more statement, an EXPLAIN,
+   * when more than `exactTotalLimit` sessions match.
+   */
   async list(
     userId: string,
     filters: SessionFilters,
     order: { by: SessionOrderBy; direction: 'asc' | 'desc' },
     paging: Paging<SessionKey>,
+    exactTotalLimit: number,
     manager = this.dataSource.manager,
-  ): Promise<{ rows: SessionRow[]; total: number }> {
+  ): Promise<{ rows: SessionRow[]; total: BoundedCount }> {
     const filtered = manager
       .createQueryBuilder()
       .from('chat_sessions', 's')
@@ -170,6 +178,12 @@ export class SessionsRepository {
     if (filters.isActive !== undefined) filtered.andWhere('s.is_active = :isActive', { isActive: filters.isActive });
     if (filters.projectId !== undefined) filtered.andWhere('s.project_id = :projectId', { projectId: filters.projectId });
     if (filters.search !== undefined) filtered.andWhere('s.title ILIKE :search', { search: `%${escapeLike(filters.search)}%` });
+    // `<> '{}'` is implied by any non-empty filter; said, it lets the planner use the partial GIN index.
+    if (filters.metadata !== undefined) {
+      filtered.andWhere(`s.metadata @> CAST(:metadata AS jsonb) AND s.metadata <> '{}'::jsonb`, {
+        metadata: JSON.stringify(filters.metadata),
+      });
+    }
 
     const page = selectSessionColumns(filtered.clone())
       .orderBy(`s.${order.by}`, order.direction === 'asc' ? 'ASC' : 'DESC')
@@ -182,8 +196,33 @@ export class SessionsRepository {
     }
     // One statement after the other: a request holds at most one pooled connection.
     const rows = await page.getRawMany<SessionRow>();
+    if (filters.metadata !== undefined) {
+      const [sql, params] = filtered.select('1').getQueryAndParameters();
+      return { rows, total: await boundedCount(manager, { sql, params }, exactTotalLimit) };
+    }
     const counted = await filtered.select('count(*)::int', 'total').getRawOne<{ total: number }>();
-    return { rows, total: counted?.total ?? 0 };
+    return { rows, total: { total: counted?.total ?? 0, isEstimate: false } };
+  }
+
+  /**
+   * Soft-deletes (or erases) every session of the user that is not already, in one statement, and returns
+   * how many sessions and messages it took. Runs under the owner's lock (lockOwner), in the caller's
+   * transaction; appends wait for the rows it locks, then find their session deleted.
+   */
+  async removeAll(manager: EntityManager, userId: string, state: 'soft_delete' | 'erase'): Promise<{ sessions: number; messages: number }> {
+    const [sql, params] = manager
+      .createQueryBuilder()
+      .update(ChatSession)
+      .set({ ...STATE_SET[state], updatedAt: () => 'now()' })
+      .where('user_id = :userId', { userId })
+      .andWhere(state === 'erase' ? 'erased_at IS NULL' : 'deleted_at IS NULL')
+      .returning('message_count')
+      .getQueryAndParameters();
+    const [row] = (await manager.query(
+      `WITH gone AS (${sql}) SELECT count(*)::int AS sessions, coalesce(sum(message_count), 0)::bigint AS messages FROM gone`,
+      params,
+    )) as { sessions: number; messages: string }[];
+    return { sessions: row.sessions, messages: Number(row.messages) };
   }
 }
 

@@ -4,12 +4,19 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { LagTolerantReads } from '../database/lag-tolerant-reads.js';
-import { Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { Pagination, type FilterablePage } from '../common/pagination/pagination.js';
+import { parseMetadataFilter } from '../common/validation/metadata-filter.js';
 import { ErasuresService } from '../erasure/erasures.service.js';
 import { validationFailed, type FieldError } from '../common/problem/problem.js';
 import type { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './dto/session-request.dto.js';
-import { toSessionResponse, type SessionResponseDto, type SessionRow, type SessionWithEvictionsDto } from './dto/session-response.dto.js';
-import { sessionNotFound } from './session.errors.js';
+import {
+  toSessionResponse,
+  type DeleteAllSessionsResponseDto,
+  type SessionResponseDto,
+  type SessionRow,
+  type SessionWithEvictionsDto,
+} from './dto/session-response.dto.js';
+import { confirmationRequired, sessionNotFound } from './session.errors.js';
 import { SessionLimiter } from './session-limiter.js';
 import { SessionsRepository, type SessionChanges, type SessionKey } from './sessions.repository.js';
 
@@ -47,22 +54,30 @@ export class SessionsService {
     return manager ? run(manager) : this.dataSource.transaction(run);
   }
 
-  async list(user: AuthUser, query: ListSessionsQueryDto): Promise<PageEnvelope<SessionResponseDto>> {
+  async list(user: AuthUser, query: ListSessionsQueryDto): Promise<FilterablePage<SessionResponseDto>> {
     if (query.agent_type !== undefined) this.assertValid({ agent_type: query.agent_type });
     const order = { by: query.order_by ?? 'last_message_at', direction: query.order ?? 'desc' } as const;
-    const filters = { agentType: query.agent_type, isActive: query.is_active, projectId: query.project_id, search: query.search };
+    const filters = {
+      agentType: query.agent_type,
+      isActive: query.is_active,
+      projectId: query.project_id,
+      search: query.search,
+      metadata: parseMetadataFilter(query.metadata),
+    };
     const scope = JSON.stringify(['sessions', order, filters]);
     const limits = { ...this.pagination.configuredLimits, maxDepth: this.config.get('SESSIONS_MAX_PAGE_DEPTH', { infer: true }) };
     const paging = this.pagination.resolve(query, limits, scope, isSessionKey);
-    const { rows, total } = await this.reads.run((manager) => this.sessions.list(user.id, filters, order, paging, manager));
-    return this.pagination.envelope(
+    const exactLimit = this.config.get('METADATA_EXACT_TOTAL_LIMIT', { infer: true });
+    const { rows, total } = await this.reads.run((manager) => this.sessions.list(user.id, filters, order, paging, exactLimit, manager));
+    const envelope = this.pagination.envelope(
       rows,
       paging,
-      total,
+      total.total,
       scope,
       (row): SessionKey => [row[order.by].toISOString(), row.id],
       toSessionResponse,
     );
+    return { ...envelope, total_is_estimate: total.isEstimate };
   }
 
   async get(user: AuthUser, id: string): Promise<SessionResponseDto> {
@@ -103,6 +118,23 @@ export class SessionsService {
       await this.erasures.queueSession(tx, user.id, id);
     });
     this.erasures.started();
+  }
+
+  /**
+   * DELETE /sessions?confirm=true: every session at once, soft (each restorable, like DELETE /sessions/{id})
+   * or for good (erased in the background, kind `sessions`). Under the owner's lock, so a concurrent
+   * creation, restore or reactivation lands wholly before (and is deleted) or wholly after (and stays).
+   */
+  async removeAll(user: AuthUser, { confirm, permanent }: { confirm: boolean; permanent: boolean }): Promise<DeleteAllSessionsResponseDto> {
+    if (!confirm) throw confirmationRequired();
+    const gone = await this.dataSource.transaction(async (tx) => {
+      await this.limiter.lock(tx, user.id);
+      const counts = await this.sessions.removeAll(tx, user.id, permanent ? 'erase' : 'soft_delete');
+      if (permanent && counts.sessions > 0) await this.erasures.queueAllSessions(tx, user.id);
+      return counts;
+    });
+    if (permanent) this.erasures.started();
+    return { deleted_sessions: gone.sessions, deleted_messages: gone.messages, permanent };
   }
 
   /** Undeletes (or reactivates) a session, under the limit. */

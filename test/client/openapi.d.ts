@@ -166,7 +166,7 @@ export interface paths {
         };
         /**
          * List your sessions (soft-deleted ones never appear)
-         * @description page_size default 10, max 100. `page` mode reaches at most SESSIONS_MAX_PAGE_DEPTH (5000) sessions deep (`page × page_size`, 400 beyond); page further by cursor.
+         * @description page_size default 10, max 100. `page` mode reaches at most SESSIONS_MAX_PAGE_DEPTH (5000) sessions deep (`page × page_size`, 400 beyond); page further by cursor. `metadata={json}` keeps the sessions whose metadata contains that object (combinable with every other filter and both paging modes); `total` is then counted up to METADATA_EXACT_TOTAL_LIMIT (1000) and estimated beyond (`total_is_estimate: true`).
          */
         get: operations["SessionsController_list"];
         put?: never;
@@ -175,7 +175,11 @@ export interface paths {
          * @description At most MAX_SESSIONS_PER_AGENT (5) sessions per agent type are active. Creating one more deactivates the one with the oldest last_message_at and lists it in evicted_session_ids (or answers 409 under the reject policy).
          */
         post: operations["SessionsController_create"];
-        delete?: never;
+        /**
+         * Delete all your sessions (the account stays)
+         * @description Needs `confirm=true` (else 400 confirmation_required, nothing deleted). Soft by default: every visible session is deleted as by DELETE /sessions/{id} (deactivated, hidden from every list and read, each restorable with POST /sessions/{id}/restore). `permanent=true`: every session, soft-deleted ones included, and all their messages are gone for good: hidden from every read at once (on a read replica, once replayed), the rows erased in the background in batches, so the answer is as fast for a million messages as for ten. Usage already recorded is kept (it is the account's spending). A session created or restored while this runs is deleted if it was there first, else it stays; an append to a session being deleted either lands before (and goes with it) or is refused.
+         */
+        delete: operations["SessionsController_removeAll"];
         options?: never;
         head?: never;
         patch?: never;
@@ -233,7 +237,7 @@ export interface paths {
         };
         /**
          * Page through a session's history
-         * @description Oldest first by default; page_size default 50, max 200. `total` is the session message_count, or with `role` the count of that role kept on the session. `cursor` costs the same at any depth; `page` skips rows, so it costs what it skips and reaches at most HISTORY_MAX_PAGE_DEPTH (5000) messages deep (`page × page_size`, 400 beyond): page further by cursor.
+         * @description Oldest first by default; page_size default 50, max 200. `total` is the session message_count, or with `role` the count of that role kept on the session. `cursor` costs the same at any depth; `page` skips rows, so it costs what it skips and reaches at most HISTORY_MAX_PAGE_DEPTH (5000) messages deep (`page × page_size`, 400 beyond): page further by cursor. `metadata={json}` keeps the messages whose metadata contains that object (with `role`, `order` and both paging modes); `total` is then the number of matches, counted up to METADATA_EXACT_TOTAL_LIMIT (1000) and estimated beyond (`total_is_estimate: true`).
          */
         get: operations["MessagesController_history"];
         put?: never;
@@ -655,6 +659,23 @@ export interface components {
              */
             title?: string;
         };
+        DeleteAllSessionsResponseDto: {
+            /**
+             * @description Messages of those sessions (their message_count).
+             * @example 340
+             */
+            deleted_messages: number;
+            /**
+             * @description Sessions this request deleted: the visible ones (soft), or every one not already erased (permanent).
+             * @example 12
+             */
+            deleted_sessions: number;
+            /**
+             * @description false: restorable one by one (POST /sessions/{id}/restore); true: gone for good.
+             * @example false
+             */
+            permanent: boolean;
+        };
         ExportMessageLineDto: {
             /** @example primary */
             agent_type: string;
@@ -776,8 +797,11 @@ export interface components {
             created_at: string;
             /** @example Ada */
             display_name: string | null;
-            /** @example ada@example.com */
-            email: string;
+            /**
+             * @description A local account's login email; an external user's is the identity provider's email claim (null when it sent none).
+             * @example ada@example.com
+             */
+            email: string | null;
             /**
              * Format: uuid
              * @example 0b7d5a7e-5a43-4a51-9f5e-3f2d4c1b2a10
@@ -841,6 +865,11 @@ export interface components {
              * @example 42
              */
             total: number;
+            /**
+             * @description false: `total` is exact. true (only with a `metadata` filter): more than METADATA_EXACT_TOTAL_LIMIT (default 1000) items match, and `total` is an estimate (at least that limit + 1); counting them all would read every match.
+             * @example false
+             */
+            total_is_estimate: boolean;
         };
         MessageResponseDto: {
             /** @example primary */
@@ -876,7 +905,7 @@ export interface components {
          * @description Stable identifier to switch on.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "local_auth_disabled" | "forbidden" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
+        ProblemCode: "validation_failed" | "confirmation_required" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "local_auth_disabled" | "forbidden" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
         ProblemDto: {
             /**
              * @description Stable identifier to switch on.
@@ -1059,6 +1088,11 @@ export interface components {
              * @example 42
              */
             total: number;
+            /**
+             * @description false: `total` is exact. true (only with a `metadata` filter): more than METADATA_EXACT_TOTAL_LIMIT (default 1000) items match, and `total` is an estimate (at least that limit + 1); counting them all would read every match.
+             * @example false
+             */
+            total_is_estimate: boolean;
         };
         SessionResponseDto: {
             /** @example primary */
@@ -2659,6 +2693,8 @@ export interface operations {
                 project_id?: string;
                 /** @description Case-insensitive substring of the title. */
                 search?: string;
+                /** @description JSON containment filter (PostgreSQL `@>`): only sessions whose metadata contains this object (nested objects, array items, numbers, booleans, strings, null). URL-encode it. At most 2048 characters; `{}` filters nothing. */
+                metadata?: string;
                 order_by?: "last_message_at" | "created_at" | "updated_at";
                 order?: "asc" | "desc";
             };
@@ -2826,6 +2862,103 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SessionsController_removeAll: {
+        parameters: {
+            query?: {
+                /** @description Must be true: without it the request is refused (400 confirmation_required) and nothing is deleted. */
+                confirm?: boolean;
+                /** @description true deletes every session (soft-deleted ones too) and its messages for good; default: soft delete, restorable. */
+                permanent?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteAllSessionsResponseDto"];
+                };
+            };
+            /** @description `validation_failed`, `confirmation_required` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3483,6 +3616,8 @@ export interface operations {
                 role?: "user" | "assistant" | "system" | "tool";
                 /** @description asc: oldest first. */
                 order?: "asc" | "desc";
+                /** @description JSON containment filter (PostgreSQL `@>`): only messages whose metadata contains this object (nested objects, array items, numbers, booleans, strings, null). URL-encode it. At most 2048 characters; `{}` filters nothing. */
+                metadata?: string;
             };
             header?: never;
             path: {

@@ -29,3 +29,17 @@ export function PageOf<T>(model: Type<T>) {
   }
   return PageDto;
 }
+
+/** The envelope of a list with a `metadata` filter, whose count is bounded: `total` may then be an estimate. */
+export function FilterablePageOf<T>(model: Type<T>) {
+  class FilterablePageDto extends PageOf(model) {
+    @ApiProperty({
+      example: false,
+      description:
+        'false: `total` is exact. true (only with a `metadata` filter): more than METADATA_EXACT_TOTAL_LIMIT (default 1000) ' +
+        'items match, and `total` is an estimate (at least that limit + 1); counting them all would read every match.',
+    })
+    total_is_estimate!: boolean;
+  }
+  return FilterablePageDto;
+}

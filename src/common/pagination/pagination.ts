@@ -15,6 +15,9 @@ export interface PageEnvelope<T> {
   next_cursor: string | null;
 }
 
+/** The envelope of a list whose total may be an estimate (see FilterablePageOf). */
+export type FilterablePage<T> = PageEnvelope<T> & { total_is_estimate: boolean };
+
 export type Paging<K extends CursorKey> =
   { mode: 'page'; size: number; page: number; offset: number } | { mode: 'cursor'; size: number; after: K };
 

@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
  */
 export const PROBLEM_CODES = [
   'validation_failed',
+  'confirmation_required',
   'invalid_json',
   'bad_request',
   'uri_too_long',

@@ -12,6 +12,7 @@ import { CreateUsageRollups1795306600000 } from './1795306600000-CreateUsageRoll
 import { CreateUserIdentities1795306700000 } from './1795306700000-CreateUserIdentities.js';
 import { ExternalUsersMayLackEmail1795306800000 } from './1795306800000-ExternalUsersMayLackEmail.js';
 import { AddRetention1795307000000 } from './1795307000000-AddRetention.js';
+import { MetadataFiltersAndDeleteAll1795307300000 } from './1795307300000-MetadataFiltersAndDeleteAll.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   CreateUserIdentities1795306700000,
   ExternalUsersMayLackEmail1795306800000,
   AddRetention1795307000000,
+  MetadataFiltersAndDeleteAll1795307300000,
 ];

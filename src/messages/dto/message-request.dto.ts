@@ -18,6 +18,7 @@ import {
 } from 'class-validator';
 import { ApiPageSize, PageQueryDto } from '../../common/pagination/page-query.dto.js';
 import { IsJsonObject } from '../../common/validation/json-object.validator.js';
+import { MetadataFilterQuery } from '../../common/validation/metadata-filter.js';
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity.js';
 
 /** CHAT_MESSAGE_MAX_LENGTH is checked by the service; this only bounds what is parsed. */
@@ -126,6 +127,9 @@ export class ListMessagesQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(['asc', 'desc'])
   order?: 'asc' | 'desc';
+
+  @MetadataFilterQuery('messages')
+  metadata?: string;
 }
 
 @ApiPageSize({ defaultSize: 20, maxSize: 100 })

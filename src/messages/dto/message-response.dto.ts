@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { PageOf } from '../../common/pagination/page.dto.js';
+import { FilterablePageOf, PageOf } from '../../common/pagination/page.dto.js';
 import { TokenCountsDto } from '../../usage/dto/usage-response.dto.js';
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity.js';
 import { SEARCH_ORDERS, type SearchOrder } from '../search.sql.js';
@@ -46,7 +46,7 @@ export class MessageResponseDto {
   updated_at!: string;
 }
 
-export class MessagePageDto extends PageOf(MessageResponseDto) {}
+export class MessagePageDto extends FilterablePageOf(MessageResponseDto) {}
 
 export class MessageBatchResponseDto {
   @ApiProperty({ type: [MessageResponseDto], description: 'In seq order.' })

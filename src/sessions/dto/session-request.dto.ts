@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ApiPageSize, PageQueryDto } from '../../common/pagination/page-query.dto.js';
 import { IsJsonObject } from '../../common/validation/json-object.validator.js';
+import { MetadataFilterQuery } from '../../common/validation/metadata-filter.js';
 import { ToBoolean } from '../../common/validation/query-transforms.js';
 
 /** Agent types come from AGENT_TYPES at run time; the service checks membership, the DTO only the shape. */
@@ -103,6 +104,9 @@ export class ListSessionsQueryDto extends PageQueryDto {
   @Length(1, 255)
   search?: string;
 
+  @MetadataFilterQuery('sessions')
+  metadata?: string;
+
   @ApiPropertyOptional({ enum: SESSION_ORDER_BY, default: 'last_message_at' })
   @IsOptional()
   @IsIn(SESSION_ORDER_BY)
@@ -138,6 +142,27 @@ export class GetSessionQueryDto {
 
 export class DeleteSessionQueryDto {
   @ApiPropertyOptional({ type: Boolean, default: false, description: 'true deletes the session and its messages for good.' })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  permanent?: boolean;
+}
+
+export class DeleteAllSessionsQueryDto {
+  @ApiPropertyOptional({
+    type: Boolean,
+    description: 'Must be true: without it the request is refused (400 confirmation_required) and nothing is deleted.',
+  })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  confirm?: boolean;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: 'true deletes every session (soft-deleted ones too) and its messages for good; default: soft delete, restorable.',
+  })
   @IsOptional()
   @ToBoolean()
   @IsBoolean()

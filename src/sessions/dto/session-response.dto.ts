@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { PageOf } from '../../common/pagination/page.dto.js';
+import { FilterablePageOf } from '../../common/pagination/page.dto.js';
 import { DEACTIVATED_REASONS, type DeactivatedReason } from '../session.entity.js';
 
 /** A session as selected by SessionsRepository (SESSION_COLUMNS). */
@@ -74,7 +74,22 @@ export class SessionWithEvictionsDto extends SessionResponseDto {
   evicted_session_ids!: string[];
 }
 
-export class SessionPageDto extends PageOf(SessionResponseDto) {}
+export class SessionPageDto extends FilterablePageOf(SessionResponseDto) {}
+
+export class DeleteAllSessionsResponseDto {
+  @ApiProperty({
+    type: 'integer',
+    example: 12,
+    description: 'Sessions this request deleted: the visible ones (soft), or every one not already erased (permanent).',
+  })
+  deleted_sessions!: number;
+
+  @ApiProperty({ type: 'integer', example: 340, description: 'Messages of those sessions (their message_count).' })
+  deleted_messages!: number;
+
+  @ApiProperty({ example: false, description: 'false: restorable one by one (POST /sessions/{id}/restore); true: gone for good.' })
+  permanent!: boolean;
+}
 
 export function toSessionResponse(row: SessionRow): SessionResponseDto {
   return {
