@@ -140,6 +140,21 @@ export class EnvironmentVariables {
   @Max(60_000)
   AUTH_ACCOUNT_CHECK_TTL_MS = 1000;
 
+  /**
+   * How long an instance trusts an API key it looked up before looking again; the instance that revokes a
+   * key forgets it at once, other instances within this. 0 looks on every request.
+   */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  API_KEY_CHECK_TTL_MS = 1000;
+
+  /** The identity provider whose subjects X-On-Behalf-Of may name (user_identities.issuer). */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'OIDC_ISSUER must be an http(s) URL' })
+  OIDC_ISSUER?: string;
+
   /** How often each instance looks for pending erasures; 0 runs no erasure worker in this instance. */
   @toInt()
   @IsInt()

@@ -1,3 +1,4 @@
+import { ApiKey } from '../api-keys/api-key.entity.js';
 import { Erasure } from '../erasure/erasure.entity.js';
 import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity.js';
 import { ChatMessage } from '../messages/message.entity.js';
@@ -25,4 +26,5 @@ export const ENTITIES = [
   RateLimitBucket,
   ModelCallReservation,
   Erasure,
+  ApiKey,
 ];

@@ -3,21 +3,28 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator.js';
-import { unauthorized } from '../problem/problem.js';
+import { ProblemException, unauthorized } from '../problem/problem.js';
 import { LiveAccounts } from '../auth/live-accounts.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
-import type { AuthUser } from '../auth/auth-user.js';
+import { API_KEY_STRATEGY, JWT_STRATEGY } from '../auth/strategies.js';
+import { isServiceCaller, type AuthUser, type Caller } from '../auth/auth-user.js';
 
 const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
 
 /**
- * Global: every route needs a valid access token unless marked @Public(). Passport and passport-jwt
- * verify it (see JwtStrategy); a token verified before is answered from a cache until it expires. Then the
- * account must still exist: an erased account's data is removed in batches after the request that erased
- * it, and its tokens must open none of it meanwhile (LiveAccounts).
+ * The strategies a caller may authenticate with, tried in order until one succeeds: an access token of
+ * this service, then a service account's API key (ApiKeyStrategy; its keys never look like a JWT).
+ */
+const STRATEGIES = [JWT_STRATEGY, API_KEY_STRATEGY];
+
+/**
+ * Global: every route needs a valid access token or API key unless marked @Public(). Passport and
+ * passport-jwt verify a token (see JwtStrategy); a token verified before is answered from a cache until it
+ * expires. Then the account must still exist: an erased account's data is removed in batches after the
+ * request that erased it, and its tokens must open none of it meanwhile (LiveAccounts).
  */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
+export class JwtAuthGuard extends AuthGuard(STRATEGIES) {
   private readonly verified = new VerifiedTokenCache();
 
   constructor(
@@ -30,22 +37,26 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Caller }>();
     const cached = this.verified.get(bearerToken(request) ?? '');
     if (cached) request.user = cached;
     else await (super.canActivate(context) as Promise<boolean>);
-    await this.accounts.assertLive(request.user!.id);
+    const caller = request.user!;
+    if (!isServiceCaller(caller)) await this.accounts.assertLive(caller.id);
     return true;
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
+    // A strategy's own refusal (a revoked key, a missing scope) is already the answer.
+    if (error instanceof ProblemException) throw error;
     if (error || !user) {
-      const expired = info instanceof Error && info.name === 'TokenExpiredError';
+      // With several strategies, `info` lists each one's reason.
+      const expired = [info].flat().some((reason) => reason instanceof Error && reason.name === 'TokenExpiredError');
       throw unauthorized(expired ? 'The access token has expired; refresh it.' : 'A valid access token is required.');
     }
-    const { exp, ...verified } = user as unknown as AuthUser & { exp: number };
+    const { exp, ...verified } = user as unknown as AuthUser & { exp?: number };
     const token = bearerToken(context.switchToHttp().getRequest<FastifyRequest>());
-    if (token) this.verified.set(token, verified, exp);
+    if (token && exp !== undefined) this.verified.set(token, verified, exp);
     return verified as TUser;
   }
 }

@@ -9,7 +9,7 @@ import type { Env } from '../../config/env.js';
  * filter), never bodies. Redaction covers the credential headers in case a serializer ever includes them;
  * fixed paths only, since wildcard paths are evaluated on every line.
  */
-const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
 /** The process's one pino logger (JSON lines, asynchronous writes), shared by bootstrap code and Nest. */
 export function createRootLogger(env: Pick<Env, 'LOG_LEVEL'>): Logger {
@@ -41,5 +41,7 @@ export function httpLoggerParams(logger: Logger): Params {
       },
     },
     forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+    // Fields the request assigns (the API key's id, the user it acts for) go on its access-log line too.
+    assignResponse: true,
   };
 }

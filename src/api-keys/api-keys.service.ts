@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { PinoLogger } from 'nestjs-pino';
+import { Repository } from 'typeorm';
+import type { AuthUser } from '../common/auth/auth-user.js';
+import { keysetPredicate, Pagination, type PageEnvelope } from '../common/pagination/pagination.js';
+import { problem, validationFailed } from '../common/problem/problem.js';
+import { API_KEY_NOT_FOUND } from './api-key.errors.js';
+import { newApiKey } from './api-key.codec.js';
+import { ApiKey } from './api-key.entity.js';
+import { ApiKeyLookup } from './api-key-lookup.js';
+import { toApiKeyResponse, type ApiKeyResponseDto, type CreateApiKeyDto, type CreatedApiKeyDto, type ListApiKeysQueryDto } from './dto/api-key.dto.js';
+
+type ApiKeyCursor = [string, string];
+
+const isApiKeyCursor = (key: unknown): key is ApiKeyCursor =>
+  Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string');
+
+const SCOPE = JSON.stringify(['api_keys']);
+
+/** Admins' management of service accounts' keys. A key is shown once, at creation; only its digest is kept. */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    private readonly lookup: ApiKeyLookup,
+    private readonly pagination: Pagination,
+    private readonly logger: PinoLogger,
+  ) {}
+
+  async create(admin: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    const expiresAt = dto.expires_at == null ? null : new Date(dto.expires_at);
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw validationFailed([{ field: 'expires_at', message: 'expires_at must be in the future' }]);
+    }
+    const { key, prefix, hash } = newApiKey();
+    const result = await this.keys.insert({ name: dto.name, prefix, keyHash: hash, scopes: dto.scopes, expiresAt });
+    const id = (result.identifiers[0] as { id: string }).id;
+    const created = await this.keys.findOneByOrFail({ id });
+    this.logger.info({ api_key_id: id, admin_id: admin.id, scopes: dto.scopes }, 'API key created');
+    return { ...toApiKeyResponse(created), key };
+  }
+
+  /** Newest first; revoked keys included (revoked_at set). Keyset on api_keys_created_at_idx. */
+  async list(query: ListApiKeysQueryDto): Promise<PageEnvelope<ApiKeyResponseDto>> {
+    const paging = this.pagination.resolve(query, this.pagination.configuredLimits, SCOPE, isApiKeyCursor);
+    const total = await this.keys.count();
+    const page = this.keys
+      .createQueryBuilder('k')
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .limit(paging.size + 1);
+    if (paging.mode === 'page') page.offset(paging.offset);
+    else {
+      const keyset = keysetPredicate(['k.created_at', 'k.id'], 'desc', paging.after);
+      page.where(keyset.sql, keyset.params);
+    }
+    const rows = await page.getMany();
+    return this.pagination.envelope(rows, paging, total, SCOPE, (k): ApiKeyCursor => [k.createdAt.toISOString(), k.id], toApiKeyResponse);
+  }
+
+  /** Idempotent: revoking a revoked key changes nothing and still answers 204. */
+  async revoke(admin: AuthUser, id: string): Promise<void> {
+    const rows: { key_hash: Buffer; newly: boolean }[] = await this.keys.query(
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING key_hash, revoked_at = now() AS newly`,
+      [id],
+    );
+    if (rows.length === 0) throw problem(API_KEY_NOT_FOUND);
+    this.lookup.forget(rows[0].key_hash);
+    if (rows[0].newly) this.logger.info({ api_key_id: id, admin_id: admin.id }, 'API key revoked');
+  }
+}
