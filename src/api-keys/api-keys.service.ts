@@ -61,10 +61,15 @@ export class ApiKeysService {
 
   /** Idempotent: revoking a revoked key changes nothing and still answers 204. */
   async revoke(admin: AuthUser, id: string): Promise<void> {
-    const rows: { key_hash: Buffer; newly: boolean }[] = await this.keys.query(
-      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING key_hash, revoked_at = now() AS newly`,
-      [id],
-    );
+    const { raw } = await this.keys
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'coalesce(revoked_at, now())' })
+      .where('id = :id', { id })
+      .returning('key_hash, revoked_at = now()::timestamptz(3) AS newly')
+      .execute();
+    const rows = raw as { key_hash: Buffer; newly: boolean }[];
+
     if (rows.length === 0) throw problem(API_KEY_NOT_FOUND);
     this.lookup.forget(rows[0].key_hash);
     if (rows[0].newly) this.logger.info({ api_key_id: id, admin_id: admin.id }, 'API key revoked');

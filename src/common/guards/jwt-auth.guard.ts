@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator.js';
-import { ProblemException, unauthorized } from '../problem/problem.js';
+import { unauthorized } from '../problem/problem.js';
 import { LiveAccounts } from '../auth/live-accounts.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import { API_KEY_STRATEGY, JWT_STRATEGY } from '../auth/strategies.js';
@@ -47,9 +47,10 @@ export class JwtAuthGuard extends AuthGuard(STRATEGIES) {
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
-    // A strategy's own refusal (a revoked key, a missing scope) is already the answer.
-    if (error instanceof ProblemException) throw error;
-    if (error || !user) {
+    // A strategy's own refusal (a revoked key, a missing scope) is already the answer, and a failure to
+    // look a key up (the database) is no verdict on the caller: neither becomes a generic 401.
+    if (error) throw error;
+    if (!user) {
       // With several strategies, `info` lists each one's reason.
       const expired = [info].flat().some((reason) => reason instanceof Error && reason.name === 'TokenExpiredError');
       throw unauthorized(expired ? 'The access token has expired; refresh it.' : 'A valid access token is required.');
