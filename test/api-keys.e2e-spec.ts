@@ -36,7 +36,10 @@ describe('service accounts (API keys)', () => {
 
   beforeAll(async () => {
     const adminEmail = uniqueEmail('admin');
-    t = await createTestApp({ ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD, OIDC_ISSUER: ISSUER, LOG_LEVEL: 'info', API_KEY_CHECK_TTL_MS: String(KEY_TTL_MS) }, logs);
+    t = await createTestApp(
+      { ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD, OIDC_ISSUER: ISSUER, LOG_LEVEL: 'info', API_KEY_CHECK_TTL_MS: String(KEY_TTL_MS) },
+      logs,
+    );
     const login = await request(t.server).post(`${API}/auth/login`).send({ email: adminEmail, password: ADMIN_PASSWORD }).expect(200);
     admin = { ...login.body.user, accessToken: login.body.access_token, auth: { Authorization: `Bearer ${login.body.access_token}` } };
     alice = await registerUser(t);
@@ -48,7 +51,13 @@ describe('service accounts (API keys)', () => {
   });
 
   const createKey = async (scopes: string[], extra: Record<string, unknown> = {}): Promise<CreatedKey> =>
-    (await request(t.server).post(`${API}/admin/api-keys`).set(admin.auth).send({ name: 'backend', scopes, ...extra }).expect(201)).body;
+    (
+      await request(t.server)
+        .post(`${API}/admin/api-keys`)
+        .set(admin.auth)
+        .send({ name: 'backend', scopes, ...extra })
+        .expect(201)
+    ).body;
   const asKey = (key: string, user?: string) => ({ Authorization: `Bearer ${key}`, ...(user ? { 'X-On-Behalf-Of': user } : {}) });
 
   describe('management', () => {
@@ -75,7 +84,9 @@ describe('service accounts (API keys)', () => {
       expect(JSON.stringify(rows[0])).not.toContain(key.slice(12));
 
       const list = await request(t.server).get(`${API}/admin/api-keys?page_size=100`).set(admin.auth).expect(200);
-      expect(list.body).toEqual(expect.objectContaining({ total: expect.any(Number), page: 1, page_size: 100, has_more: expect.any(Boolean) }));
+      expect(list.body).toEqual(
+        expect.objectContaining({ total: expect.any(Number), page: 1, page_size: 100, has_more: expect.any(Boolean) }),
+      );
       const listed = list.body.data.find((k: { id: string }) => k.id === id);
       expect(Object.keys(listed).sort()).toEqual(['created_at', 'expires_at', 'id', 'name', 'prefix', 'revoked_at', 'scopes']);
       expect(JSON.stringify(list.body)).not.toContain(key.slice(12));
@@ -90,7 +101,10 @@ describe('service accounts (API keys)', () => {
       const made = [await createKey(['usage:read']), await createKey(['usage:read']), await createKey(['usage:read'])];
       const first = await request(t.server).get(`${API}/admin/api-keys?page_size=2`).set(admin.auth).expect(200);
       expect(first.body.data.map((k: { id: string }) => k.id)).toEqual([made[2].id, made[1].id]);
-      const next = await request(t.server).get(`${API}/admin/api-keys?page_size=2&cursor=${first.body.next_cursor}`).set(admin.auth).expect(200);
+      const next = await request(t.server)
+        .get(`${API}/admin/api-keys?page_size=2&cursor=${first.body.next_cursor}`)
+        .set(admin.auth)
+        .expect(200);
       expect(next.body.page).toBeNull();
       expect(next.body.data[0].id).toBe(made[0].id);
     });
@@ -127,7 +141,14 @@ describe('service accounts (API keys)', () => {
         ['get', '/admin/api-keys'],
         ['delete', `/admin/api-keys/${id}`],
       ] as const) {
-        expectProblem(await request(t.server)[method](`${API}${path}`).set(alice.auth).send({ name: 'k', scopes: ['act_as_user'] }), 403, 'forbidden');
+        expectProblem(
+          await request(t.server)
+            [method](`${API}${path}`)
+            .set(alice.auth)
+            .send({ name: 'k', scopes: ['act_as_user'] }),
+          403,
+          'forbidden',
+        );
         expectProblem(await request(t.server)[method](`${API}${path}`), 401, 'unauthorized');
       }
       const { key } = await createKey(['act_as_user']);
@@ -154,7 +175,10 @@ describe('service accounts (API keys)', () => {
       expect(list.body.data.map((s: { id: string }) => s.id)).toEqual([aliceSession]);
       expectProblem(await request(t.server).get(`${API}/sessions/${bobSession}`).set(asKey(key.key, alice.id)), 404, 'session_not_found');
       expectProblem(
-        await request(t.server).post(`${API}/sessions/${bobSession}/messages`).set(asKey(key.key, alice.id)).send({ role: 'user', content: 'hi' }),
+        await request(t.server)
+          .post(`${API}/sessions/${bobSession}/messages`)
+          .set(asKey(key.key, alice.id))
+          .send({ role: 'user', content: 'hi' }),
         404,
         'session_not_found',
       );
@@ -177,14 +201,24 @@ describe('service accounts (API keys)', () => {
       const me = await request(t.server).get(`${API}/users/me`).set(asKey(key.key, subject)).expect(200);
       expect(me.body.id).toBe(bob.id);
       const other = `sub-${randomUUID()}`;
-      await db.query('INSERT INTO user_identities (issuer, subject, user_id) VALUES ($1, $2, $3)', ['https://other.example.test', other, bob.id]);
+      await db.query('INSERT INTO user_identities (issuer, subject, user_id) VALUES ($1, $2, $3)', [
+        'https://other.example.test',
+        other,
+        bob.id,
+      ]);
       expectProblem(await request(t.server).get(`${API}/users/me`).set(asKey(key.key, other)), 422, 'on_behalf_of_unknown');
     });
 
     it('refuses an unknown, erased or malformed user', async () => {
       expectProblem(await request(t.server).get(`${API}/sessions`).set(asKey(key.key, randomUUID())), 422, 'on_behalf_of_unknown');
       expectProblem(await request(t.server).get(`${API}/sessions`).set(asKey(key.key, 'nobody')), 422, 'on_behalf_of_unknown');
-      expectProblem(await request(t.server).get(`${API}/sessions`).set(asKey(key.key, 'x'.repeat(256))), 400, 'validation_failed');
+      expectProblem(
+        await request(t.server)
+          .get(`${API}/sessions`)
+          .set(asKey(key.key, 'x'.repeat(256))),
+        400,
+        'validation_failed',
+      );
       const carol = await registerUser(t);
       await request(t.server).delete(`${API}/users/me`).set(carol.auth).expect(204);
       expectProblem(await request(t.server).get(`${API}/sessions`).set(asKey(key.key, carol.id)), 422, 'on_behalf_of_unknown');
@@ -192,11 +226,16 @@ describe('service accounts (API keys)', () => {
 
     it('logs the key id and the user on each call, never the key', async () => {
       const requestId = `api-key-log-${randomUUID()}`;
-      await request(t.server).get(`${API}/sessions`).set({ ...asKey(key.key, alice.id), 'X-Request-Id': requestId }).expect(200);
+      await request(t.server)
+        .get(`${API}/sessions`)
+        .set({ ...asKey(key.key, alice.id), 'X-Request-Id': requestId })
+        .expect(200);
       await request(t.server).get(`${API}/sessions`).set({ 'X-API-Key': key.key, 'X-On-Behalf-Of': alice.id }).expect(200);
       await request(t.server).get(`${API}/sessions`).set({ 'X-API-Key': key.key }).expect(403);
       await sleep(200);
-      const line = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.req_id === requestId || (l.req as { id?: string })?.id === requestId);
+      const line = logs.lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.req_id === requestId || (l.req as { id?: string })?.id === requestId);
       expect(line).toEqual(expect.objectContaining({ api_key_id: key.id, on_behalf_of: alice.id }));
       expect(logs.text).toContain(key.id);
       expect(logs.text).not.toContain(key.key.slice(12));
@@ -207,7 +246,13 @@ describe('service accounts (API keys)', () => {
     it('refuses X-On-Behalf-Of without act_as_user, and from a user token', async () => {
       const { key } = await createKey(['usage:read']);
       expectProblem(await request(t.server).get(`${API}/sessions`).set(asKey(key, alice.id)), 403, 'insufficient_scope');
-      expectProblem(await request(t.server).get(`${API}/sessions`).set({ ...bob.auth, 'X-On-Behalf-Of': alice.id }), 403, 'insufficient_scope');
+      expectProblem(
+        await request(t.server)
+          .get(`${API}/sessions`)
+          .set({ ...bob.auth, 'X-On-Behalf-Of': alice.id }),
+        403,
+        'insufficient_scope',
+      );
     });
 
     it('lets a key call for itself only the routes its scopes name', async () => {
@@ -237,7 +282,11 @@ describe('service accounts (API keys)', () => {
       await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
       await request(t.server).get(`${API}/users/me`).set(asKey(key, alice.id)).expect(200);
       await sleep(KEY_TTL_MS + 100);
-      expectProblem(await request(t.server).get(`${API}/users/me`).set({ 'X-API-Key': key, 'X-On-Behalf-Of': alice.id }), 401, 'unauthorized');
+      expectProblem(
+        await request(t.server).get(`${API}/users/me`).set({ 'X-API-Key': key, 'X-On-Behalf-Of': alice.id }),
+        401,
+        'unauthorized',
+      );
     });
 
     it('answers 401 once a key expires, even while its lookup is still trusted', async () => {

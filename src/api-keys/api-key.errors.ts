@@ -1,7 +1,11 @@
 import { HttpStatus } from '@nestjs/common';
 import type { ProblemSpec } from '../common/problem/problem.js';
 
-export const API_KEY_NOT_FOUND: ProblemSpec = { status: HttpStatus.NOT_FOUND, code: 'api_key_not_found', detail: 'No API key with this id.' };
+export const API_KEY_NOT_FOUND: ProblemSpec = {
+  status: HttpStatus.NOT_FOUND,
+  code: 'api_key_not_found',
+  detail: 'No API key with this id.',
+};
 
 export const API_KEY_INVALID = 'The API key is not valid.';
 export const API_KEY_REVOKED = 'This API key has been revoked.';

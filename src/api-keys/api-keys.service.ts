@@ -9,7 +9,13 @@ import { API_KEY_NOT_FOUND } from './api-key.errors.js';
 import { newApiKey } from './api-key.codec.js';
 import { ApiKey } from './api-key.entity.js';
 import { ApiKeyLookup } from './api-key-lookup.js';
-import { toApiKeyResponse, type ApiKeyResponseDto, type CreateApiKeyDto, type CreatedApiKeyDto, type ListApiKeysQueryDto } from './dto/api-key.dto.js';
+import {
+  toApiKeyResponse,
+  type ApiKeyResponseDto,
+  type CreateApiKeyDto,
+  type CreatedApiKeyDto,
+  type ListApiKeysQueryDto,
+} from './dto/api-key.dto.js';
 
 type ApiKeyCursor = [string, string];
 
@@ -29,7 +35,7 @@ export class ApiKeysService {
   ) {}
 
   async create(admin: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
-    const expiresAt = dto.expires_at == null ? null : new Date(dto.expires_at);
+    const expiresAt = typeof dto.expires_at === 'string' ? new Date(dto.expires_at) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
       throw validationFailed([{ field: 'expires_at', message: 'expires_at must be in the future' }]);
     }

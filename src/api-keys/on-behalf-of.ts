@@ -29,7 +29,9 @@ export class OnBehalfOf {
   async resolve(header: string | string[]): Promise<string> {
     const value = String(header);
     if (!VALUE.test(value)) {
-      throw validationFailed([{ field: 'X-On-Behalf-Of', message: 'must be a user id or an external subject (1 to 255 ASCII characters)' }]);
+      throw validationFailed([
+        { field: 'X-On-Behalf-Of', message: 'must be a user id or an external subject (1 to 255 ASCII characters)' },
+      ]);
     }
     const userId = (UUID.test(value) && (await this.byUserId(value))) || (this.issuer && (await this.bySubject(this.issuer, value)));
     if (!userId) throw problem(ON_BEHALF_OF_UNKNOWN);

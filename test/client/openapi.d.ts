@@ -4,6 +4,47 @@
  */
 
 export interface paths {
+    "/api/v1/admin/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys, newest first, revoked ones included (admin) */
+        get: operations["ApiKeysController_list"];
+        put?: never;
+        /**
+         * Create an API key for a service account (admin)
+         * @description The response is the only place the key ever appears; the service keeps only its SHA-256 digest.
+         */
+        post: operations["ApiKeysController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (admin)
+         * @description The key answers 401 at once on this instance and within API_KEY_CHECK_TTL_MS (1 s) on the others. It stays listed with `revoked_at`; revoking it again is a no-op.
+         */
+        delete: operations["ApiKeysController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/usage": {
         parameters: {
             query?: never;
@@ -12,8 +53,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Per-user totals over a range of UTC days, largest first (admin)
-         * @description `total` is the exact number of users with usage in the range. Every page aggregates the whole range.
+         * Per-user totals over a range of UTC days, largest first (admin, or an API key with scope usage:read)
+         * @description `total` is the exact number of users with usage in the range. Every page aggregates the whole range. An API key with scope `usage:read` may call it without `X-On-Behalf-Of` (for billing and reporting backends).
          */
         get: operations["AdminUsageController_leaderboard"];
         put?: never;
@@ -496,6 +537,61 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        ApiKeyPageDto: {
+            data: components["schemas"]["ApiKeyResponseDto"][];
+            /** @example true */
+            has_more: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example WyIyMDI2LTExLTIyVDEwOjAwOjAwLjAwMFoiXQ.2f9a…
+             */
+            next_cursor: string | null;
+            /**
+             * @description null when paging by cursor.
+             * @example 1
+             */
+            page: number | null;
+            /** @example 10 */
+            page_size: number;
+            /**
+             * @description Items matching the filters, over all pages.
+             * @example 42
+             */
+            total: number;
+        };
+        ApiKeyResponseDto: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: uuid
+             * @example 3f1c2b8e-9d4a-4e5f-8a7b-6c5d4e3f2a1b
+             */
+            id: string;
+            /** @example support-backend */
+            name: string;
+            /**
+             * @description The first characters of the key, to tell keys apart.
+             * @example chs_Qm9vLWJh
+             */
+            prefix: string;
+            /**
+             * Format: date-time
+             * @description Set once revoked; a revoked key stays listed.
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @example [
+             *       "act_as_user"
+             *     ]
+             */
+            scopes: ("act_as_user" | "usage:read")[];
+        };
         AuthResponseDto: {
             /** @description JWT to send as `Authorization: Bearer …`. */
             access_token: string;
@@ -556,6 +652,26 @@ export interface components {
             /** @description Already stored before the model is called. */
             user_message: components["schemas"]["MessageResponseDto"];
         };
+        CreateApiKeyDto: {
+            /**
+             * Format: date-time
+             * @description When the key stops working (in the future); absent or null: never.
+             * @example 2027-06-30T00:00:00Z
+             */
+            expires_at?: string | null;
+            /**
+             * @description What the key is for; shown in the list.
+             * @example support-backend
+             */
+            name: string;
+            /**
+             * @description `act_as_user`: may send `X-On-Behalf-Of` and then acts as that user (role `user`) on every user route. `usage:read`: may read `GET /admin/usage` without acting for anyone.
+             * @example [
+             *       "act_as_user"
+             *     ]
+             */
+            scopes: ("act_as_user" | "usage:read")[];
+        };
         CreateMessageBatchDto: {
             messages: components["schemas"]["CreateMessageDto"][];
         };
@@ -611,6 +727,44 @@ export interface components {
              * @example Debugging the nightly import
              */
             title?: string;
+        };
+        CreatedApiKeyDto: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: uuid
+             * @example 3f1c2b8e-9d4a-4e5f-8a7b-6c5d4e3f2a1b
+             */
+            id: string;
+            /**
+             * @description The key itself: shown only in this response, stored only as its SHA-256 digest. Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+             * @example chs_Qm9vLWJhci1iYXotcXV4LXF1dXgtY29yZ2UtZ3JhdWx0
+             */
+            key: string;
+            /** @example support-backend */
+            name: string;
+            /**
+             * @description The first characters of the key, to tell keys apart.
+             * @example chs_Qm9vLWJh
+             */
+            prefix: string;
+            /**
+             * Format: date-time
+             * @description Set once revoked; a revoked key stays listed.
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @example [
+             *       "act_as_user"
+             *     ]
+             */
+            scopes: ("act_as_user" | "usage:read")[];
         };
         FieldErrorDto: {
             /** @example title */
@@ -687,7 +841,7 @@ export interface components {
          * @description Stable identifier to switch on.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
+        ProblemCode: "validation_failed" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "forbidden" | "insufficient_scope" | "on_behalf_of_required" | "on_behalf_of_unknown" | "api_key_not_found" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
         ProblemDto: {
             /**
              * @description Stable identifier to switch on.
@@ -1227,6 +1381,393 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiKeysController_list: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number. Not together with `cursor` (400). */
+                page?: number;
+                /** @description The `next_cursor` of the previous response, for stable keyset paging. Not together with `page` (400). */
+                cursor?: string;
+                /** @description Items per page: default 10, at most 100 (CHAT_DEFAULT_PAGE_SIZE, CHAT_MAX_PAGE_SIZE). */
+                page_size?: number;
+            };
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPageDto"];
+                };
+            };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ApiKeysController_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyDto"];
+                };
+            };
+            /** @description `validation_failed`, `invalid_json` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unsupported_media_type` */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ApiKeysController_revoke: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `api_key_not_found` */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     AdminUsageController_leaderboard: {
         parameters: {
             query?: {
@@ -1242,7 +1783,10 @@ export interface operations {
                 page_size?: number;
                 order_by?: "total_tokens" | "prompt_tokens" | "completion_tokens" | "messages";
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1278,7 +1822,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1290,6 +1834,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -1460,7 +2014,10 @@ export interface operations {
     AuthController_logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1499,6 +2056,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `payload_too_large` */
             413: {
                 headers: {
@@ -1521,6 +2088,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -1806,7 +2383,10 @@ export interface operations {
     ChatController_turn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1868,6 +2448,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -1910,6 +2500,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -1986,7 +2586,10 @@ export interface operations {
                 agent_type?: string;
                 role?: "user" | "assistant" | "system" | "tool";
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2022,8 +2625,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2078,7 +2701,10 @@ export interface operations {
     MessagesController_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2116,6 +2742,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `message_not_found` */
             404: {
                 headers: {
@@ -2128,6 +2764,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2182,7 +2828,10 @@ export interface operations {
     MessagesController_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2219,6 +2868,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `message_not_found` */
             404: {
                 headers: {
@@ -2231,6 +2890,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2285,7 +2954,10 @@ export interface operations {
     MessagesController_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2327,6 +2999,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `message_not_found` */
             404: {
                 headers: {
@@ -2359,6 +3041,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2427,7 +3119,10 @@ export interface operations {
                 order_by?: "last_message_at" | "created_at" | "updated_at";
                 order?: "asc" | "desc";
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2463,8 +3158,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2519,7 +3234,10 @@ export interface operations {
     SessionsController_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2559,6 +3277,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_limit_reached` */
             409: {
                 headers: {
@@ -2591,6 +3319,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2649,7 +3387,10 @@ export interface operations {
                 /** @description How many of the latest messages to include. */
                 message_limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2687,6 +3428,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -2699,6 +3450,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2753,7 +3514,10 @@ export interface operations {
     SessionsController_replace: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2788,6 +3552,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2837,6 +3611,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2894,7 +3678,10 @@ export interface operations {
                 /** @description true deletes the session and its messages for good. */
                 permanent?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2931,6 +3718,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -2943,6 +3740,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2997,7 +3804,10 @@ export interface operations {
     SessionsController_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3032,6 +3842,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3089,6 +3909,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `rate_limited` */
             429: {
                 headers: {
@@ -3135,7 +3965,10 @@ export interface operations {
     SessionsController_end: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3173,6 +4006,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3185,6 +4028,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3249,7 +4102,10 @@ export interface operations {
                 /** @description asc: oldest first. */
                 order?: "asc" | "desc";
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3287,6 +4143,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3299,6 +4165,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3353,7 +4229,10 @@ export interface operations {
     MessagesController_append: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3388,6 +4267,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3437,6 +4326,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3491,7 +4390,10 @@ export interface operations {
     MessagesController_clear: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3528,6 +4430,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3540,6 +4452,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3594,7 +4516,10 @@ export interface operations {
     MessagesController_appendBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3629,6 +4554,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3686,6 +4621,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `quota_exceeded`, `rate_limited` */
             429: {
                 headers: {
@@ -3732,7 +4677,10 @@ export interface operations {
     SessionsController_restore: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3770,6 +4718,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3792,6 +4750,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3846,7 +4814,10 @@ export interface operations {
     SessionDetailsController_stats: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3884,6 +4855,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3896,6 +4877,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3961,7 +4952,10 @@ export interface operations {
                 /** @description Items per page: default 100, at most 1000. */
                 page_size?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3997,8 +4991,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4053,7 +5067,10 @@ export interface operations {
     UsageController_quotaStatus: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4068,6 +5085,16 @@ export interface operations {
                     "application/json": components["schemas"]["QuotaDto"];
                 };
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -4079,8 +5106,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4135,7 +5182,10 @@ export interface operations {
     UsageController_stats: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4150,6 +5200,16 @@ export interface operations {
                     "application/json": components["schemas"]["UsageStatsDto"];
                 };
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -4161,8 +5221,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4226,7 +5306,10 @@ export interface operations {
                 /** @description Case-insensitive substring of the email. */
                 search?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4262,7 +5345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4274,6 +5357,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4328,7 +5421,10 @@ export interface operations {
     UsersController_me: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4343,6 +5439,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -4354,8 +5460,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4410,7 +5536,10 @@ export interface operations {
     UsersController_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4424,10 +5553,30 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -4447,6 +5596,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4501,7 +5660,10 @@ export interface operations {
     UsersController_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4541,6 +5703,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `payload_too_large` */
             413: {
                 headers: {
@@ -4563,6 +5735,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4617,7 +5799,10 @@ export interface operations {
     AdminUsersController_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4655,7 +5840,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4677,6 +5862,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4731,7 +5926,10 @@ export interface operations {
     AdminUsersController_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4768,7 +5966,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4800,6 +5998,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4854,7 +6062,10 @@ export interface operations {
     AdminUsersController_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4896,7 +6107,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4948,6 +6159,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

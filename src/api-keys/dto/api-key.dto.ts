@@ -1,5 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsISO8601, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  ValidateIf,
+} from 'class-validator';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../../common/auth/auth-user.js';
 import { ApiPageSize, PageQueryDto } from '../../common/pagination/page-query.dto.js';
 import { PageOf } from '../../common/pagination/page.dto.js';
@@ -15,7 +26,14 @@ export class CreateApiKeyDto {
   @Length(1, 100)
   name!: string;
 
-  @ApiProperty({ enum: API_KEY_SCOPES, isArray: true, minItems: 1, uniqueItems: true, example: ['act_as_user'], description: SCOPES_DESCRIPTION })
+  @ApiProperty({
+    enum: API_KEY_SCOPES,
+    isArray: true,
+    minItems: 1,
+    uniqueItems: true,
+    example: ['act_as_user'],
+    description: SCOPES_DESCRIPTION,
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(API_KEY_SCOPES.length)
@@ -58,14 +76,21 @@ export class ApiKeyResponseDto {
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null, description: 'Set once revoked; a revoked key stays listed.' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'Set once revoked; a revoked key stays listed.',
+  })
   revoked_at!: string | null;
 }
 
 export class CreatedApiKeyDto extends ApiKeyResponseDto {
   @ApiProperty({
     example: 'chs_Qm9vLWJhci1iYXotcXV4LXF1dXgtY29yZ2UtZ3JhdWx0',
-    description: 'The key itself: shown only in this response, stored only as its SHA-256 digest. Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`.',
+    description:
+      'The key itself: shown only in this response, stored only as its SHA-256 digest. Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`.',
   })
   key!: string;
 }

@@ -37,10 +37,9 @@ export class PerUserConcurrencyInterceptor implements NestInterceptor {
     // Always the key's gate first, then the user's: one order everywhere, so waits can never form a cycle.
     const work = caller.apiKeyId === undefined ? asUser : () => gates.run(`key:${caller.apiKeyId}`, asUser);
     return from(
-      work()
-        .catch((error: unknown) => {
-          throw error instanceof GateTimeoutError ? problem(TOO_MANY_IN_FLIGHT, { headers: { 'Retry-After': '1' } }) : error;
-        }),
+      work().catch((error: unknown) => {
+        throw error instanceof GateTimeoutError ? problem(TOO_MANY_IN_FLIGHT, { headers: { 'Retry-After': '1' } }) : error;
+      }),
     );
   }
 }

@@ -40,8 +40,16 @@ const SERVICE_ACCOUNT_PROBLEMS: ProblemExample[] = [
   { status: 400, code: 'validation_failed', detail: 'The request is not valid.' },
   { status: 401, code: 'unauthorized', detail: 'This API key has been revoked.' },
   { status: 403, code: 'insufficient_scope', detail: 'X-On-Behalf-Of needs an API key with the act_as_user scope.' },
-  { status: 403, code: 'on_behalf_of_required', detail: "This route acts on a user's data: an API key must send X-On-Behalf-Of (scope act_as_user)." },
-  { status: 422, code: 'on_behalf_of_unknown', detail: 'X-On-Behalf-Of names no user: neither a user id nor a subject of the configured OIDC issuer.' },
+  {
+    status: 403,
+    code: 'on_behalf_of_required',
+    detail: "This route acts on a user's data: an API key must send X-On-Behalf-Of (scope act_as_user).",
+  },
+  {
+    status: 422,
+    code: 'on_behalf_of_unknown',
+    detail: 'X-On-Behalf-Of names no user: neither a user id nor a subject of the configured OIDC issuer.',
+  },
 ];
 /** Liveness answers without the database; every other route can meet it unreachable. */
 const WITHOUT_DATABASE = new Set(['/health/live']);
