@@ -40,10 +40,10 @@ export class ApiKeysService {
       throw validationFailed([{ field: 'expires_at', message: 'expires_at must be in the future' }]);
     }
     const { key, prefix, hash } = newApiKey();
-    const result = await this.keys.insert({ name: dto.name, prefix, keyHash: hash, scopes: dto.scopes, expiresAt });
-    const id = (result.identifiers[0] as { id: string }).id;
-    const created = await this.keys.findOneByOrFail({ id });
-    this.logger.info({ api_key_id: id, admin_id: admin.id, scopes: dto.scopes }, 'API key created');
+    // One INSERT … RETURNING: insert() fills the generated id and created_at into the entity.
+    const created = this.keys.create({ name: dto.name, prefix, keyHash: hash, scopes: dto.scopes, expiresAt, revokedAt: null });
+    await this.keys.insert(created);
+    this.logger.info({ api_key_id: created.id, admin_id: admin.id, scopes: dto.scopes }, 'API key created');
     return { ...toApiKeyResponse(created), key };
   }
 
