@@ -47,7 +47,9 @@ describe('addServiceWideResponses', () => {
     const get = doc.paths['/things'].get!;
     expect(get.parameters).toEqual([expect.objectContaining({ name: 'X-On-Behalf-Of', in: 'header', required: false })]);
     const examples = (status: string) =>
-      Object.keys((get.responses[status] as { content: Record<string, { examples: object }> }).content['application/problem+json'].examples);
+      Object.keys(
+        (get.responses[status] as { content: Record<string, { examples: object }> }).content['application/problem+json'].examples,
+      );
     expect(examples('403')).toEqual(['insufficient_scope', 'on_behalf_of_required']);
     expect(examples('422')).toEqual(['on_behalf_of_unknown']);
     expect(doc.paths['/things'].post!.parameters).toBeUndefined();
