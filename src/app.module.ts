@@ -7,8 +7,10 @@ import type { Logger } from 'pino';
 import { PerUserConcurrencyInterceptor } from './common/concurrency/per-user-concurrency.interceptor.js';
 import { JwtAuthGuard } from './common/guards/jwt-auth.guard.js';
 import { RolesGuard } from './common/guards/roles.guard.js';
+import { ServiceAccountGuard } from './common/guards/service-account.guard.js';
 import { httpLoggerParams } from './common/logging/logger.js';
 import type { Env } from './config/env.js';
+import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ExportModule } from './export/export.module.js';
@@ -38,6 +40,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         HealthModule,
         UsersModule,
+        ApiKeysModule,
         SessionsModule,
         SessionDetailsModule,
         UsageModule,
@@ -47,6 +50,7 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: ServiceAccountGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_INTERCEPTOR, useClass: PerUserConcurrencyInterceptor },
       ],

@@ -154,7 +154,8 @@ describe('HTTP conventions', () => {
         expect({ path, method, hasSuccess: statuses.some((s) => s.startsWith('2')) }).toEqual({ path, method, hasSuccess: true });
         if (!path.startsWith('/health')) expect({ path, method, has500: statuses.includes('500') }).toEqual({ path, method, has500: true });
         if (!publicRoutes.has(path)) {
-          expect({ path, method, secured: op.security?.length ?? 0 }).toEqual({ path, method, secured: 1 });
+          // An access token or an API key: either scheme alone is enough.
+          expect({ path, method, security: op.security }).toEqual({ path, method, security: [{ bearer: [] }, { api_key: [] }] });
           expect({ path, method, has401: statuses.includes('401') }).toEqual({ path, method, has401: true });
         }
       }

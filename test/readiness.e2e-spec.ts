@@ -28,6 +28,7 @@ const DISTRIBUTED_BY: Record<string, string> = {
 const NOT_BY_USER: Record<string, string> = {
   user_emails: 'keyed by email: emails are unique across users and login starts from one',
   user_identities: 'keyed by (issuer, subject): what an external token arrives with, leading to its user',
+  api_keys: 'service accounts, managed by admins for the whole service; found by the digest of the key a request carries',
   rate_limit_buckets: 'counters per client key (IP or user), shared by all instances, not user data',
   job_leases: 'one row per cluster-wide job (the retention job), held by one instance at a time',
   typeorm_migrations: "TypeORM's bookkeeping",

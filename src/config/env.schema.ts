@@ -166,6 +166,16 @@ export class EnvironmentVariables {
   @Max(60_000)
   AUTH_ACCOUNT_CHECK_TTL_MS = 1000;
 
+  /**
+   * How long an instance trusts an API key it looked up before looking again; the instance that revokes a
+   * key forgets it at once, other instances within this. 0 looks on every request.
+   */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  API_KEY_CHECK_TTL_MS = 1000;
+
   /** How often each instance looks for pending erasures; 0 runs no erasure worker in this instance. */
   @toInt()
   @IsInt()
@@ -254,7 +264,10 @@ export class EnvironmentVariables {
   @IsIn(AUTH_MODES)
   AUTH_MODE: (typeof AUTH_MODES)[number] = 'local';
 
-  /** The `iss` every external token must carry; also where discovery finds the JWKS when OIDC_JWKS_URI is unset. */
+  /**
+   * The `iss` every external token must carry; also where discovery finds the JWKS when OIDC_JWKS_URI is
+   * unset, and the provider whose subjects X-On-Behalf-Of may name (user_identities.issuer).
+   */
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'OIDC_ISSUER must be an http(s) URL' })
   @MaxLength(512)

@@ -1,3 +1,4 @@
+import { ApiKey } from '../api-keys/api-key.entity.js';
 import { Erasure } from '../erasure/erasure.entity.js';
 import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity.js';
 import { ChatMessage } from '../messages/message.entity.js';
@@ -27,4 +28,5 @@ export const ENTITIES = [
   ModelCallReservation,
   Erasure,
   JobLease,
+  ApiKey,
 ];

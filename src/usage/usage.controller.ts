@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { CurrentUser } from '../common/decorators/current-user.decorator.js';
+import { ApiKeyScopeAllowed } from '../common/decorators/api-key-scope.decorator.js';
 import { Roles } from '../common/decorators/roles.decorator.js';
 import type { PageEnvelope } from '../common/pagination/pagination.js';
 import { ApiProblems } from '../common/swagger/api-problems.decorator.js';
@@ -58,9 +59,12 @@ export class AdminUsageController {
   constructor(private readonly usage: UsageService) {}
 
   @Get()
+  @ApiKeyScopeAllowed('usage:read')
   @ApiOperation({
-    summary: 'Per-user totals over a range of UTC days, largest first (admin)',
-    description: '`total` is the exact number of users with usage in the range. Every page aggregates the whole range.',
+    summary: 'Per-user totals over a range of UTC days, largest first (admin, or an API key with scope usage:read)',
+    description:
+      '`total` is the exact number of users with usage in the range. Every page aggregates the whole range. An API key with ' +
+      'scope `usage:read` may call it without `X-On-Behalf-Of` (for billing and reporting backends).',
   })
   @ApiOkResponse({ type: UserUsagePageDto })
   @ApiProblems(400, 401, 403)

@@ -4,6 +4,47 @@
  */
 
 export interface paths {
+    "/api/v1/admin/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys, newest first, revoked ones included (admin) */
+        get: operations["ApiKeysController_list"];
+        put?: never;
+        /**
+         * Create an API key for a service account (admin)
+         * @description The response is the only place the key ever appears; the service keeps only its SHA-256 digest.
+         */
+        post: operations["ApiKeysController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (admin)
+         * @description The key answers 401 at once on this instance and within API_KEY_CHECK_TTL_MS (1 s) on the others. It stays listed with `revoked_at`; revoking it again is a no-op.
+         */
+        delete: operations["ApiKeysController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/usage": {
         parameters: {
             query?: never;
@@ -12,8 +53,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Per-user totals over a range of UTC days, largest first (admin)
-         * @description `total` is the exact number of users with usage in the range. Every page aggregates the whole range.
+         * Per-user totals over a range of UTC days, largest first (admin, or an API key with scope usage:read)
+         * @description `total` is the exact number of users with usage in the range. Every page aggregates the whole range. An API key with scope `usage:read` may call it without `X-On-Behalf-Of` (for billing and reporting backends).
          */
         get: operations["AdminUsageController_leaderboard"];
         put?: never;
@@ -543,6 +584,61 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        ApiKeyPageDto: {
+            data: components["schemas"]["ApiKeyResponseDto"][];
+            /** @example true */
+            has_more: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example WyIyMDI2LTExLTIyVDEwOjAwOjAwLjAwMFoiXQ.2f9a…
+             */
+            next_cursor: string | null;
+            /**
+             * @description null when paging by cursor.
+             * @example 1
+             */
+            page: number | null;
+            /** @example 10 */
+            page_size: number;
+            /**
+             * @description Items matching the filters, over all pages.
+             * @example 42
+             */
+            total: number;
+        };
+        ApiKeyResponseDto: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: uuid
+             * @example 3f1c2b8e-9d4a-4e5f-8a7b-6c5d4e3f2a1b
+             */
+            id: string;
+            /** @example support-backend */
+            name: string;
+            /**
+             * @description The first characters of the key, to tell keys apart.
+             * @example chs_Qm9vLWJh
+             */
+            prefix: string;
+            /**
+             * Format: date-time
+             * @description Set once revoked; a revoked key stays listed.
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @example [
+             *       "act_as_user"
+             *     ]
+             */
+            scopes: ("act_as_user" | "usage:read")[];
+        };
         AuthResponseDto: {
             /** @description JWT to send as `Authorization: Bearer …`. */
             access_token: string;
@@ -603,6 +699,26 @@ export interface components {
             /** @description Already stored before the model is called. */
             user_message: components["schemas"]["MessageResponseDto"];
         };
+        CreateApiKeyDto: {
+            /**
+             * Format: date-time
+             * @description When the key stops working (in the future); absent or null: never.
+             * @example 2027-06-30T00:00:00Z
+             */
+            expires_at?: string | null;
+            /**
+             * @description What the key is for; shown in the list.
+             * @example support-backend
+             */
+            name: string;
+            /**
+             * @description `act_as_user`: may send `X-On-Behalf-Of` and then acts as that user (role `user`) on every user route. `usage:read`: may read `GET /admin/usage` without acting for anyone.
+             * @example [
+             *       "act_as_user"
+             *     ]
+             */
+            scopes: ("act_as_user" | "usage:read")[];
+        };
         CreateMessageBatchDto: {
             messages: components["schemas"]["CreateMessageDto"][];
         };
@@ -658,6 +774,44 @@ export interface components {
              * @example Debugging the nightly import
              */
             title?: string;
+        };
+        CreatedApiKeyDto: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: uuid
+             * @example 3f1c2b8e-9d4a-4e5f-8a7b-6c5d4e3f2a1b
+             */
+            id: string;
+            /**
+             * @description The key itself: shown only in this response, stored only as its SHA-256 digest. Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+             * @example chs_Qm9vLWJhci1iYXotcXV4LXF1dXgtY29yZ2UtZ3JhdWx0
+             */
+            key: string;
+            /** @example support-backend */
+            name: string;
+            /**
+             * @description The first characters of the key, to tell keys apart.
+             * @example chs_Qm9vLWJh
+             */
+            prefix: string;
+            /**
+             * Format: date-time
+             * @description Set once revoked; a revoked key stays listed.
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @example [
+             *       "act_as_user"
+             *     ]
+             */
+            scopes: ("act_as_user" | "usage:read")[];
         };
         DeleteAllSessionsResponseDto: {
             /**
@@ -905,7 +1059,7 @@ export interface components {
          * @description Stable identifier to switch on.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "confirmation_required" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "local_auth_disabled" | "forbidden" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
+        ProblemCode: "validation_failed" | "confirmation_required" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "local_auth_disabled" | "forbidden" | "insufficient_scope" | "on_behalf_of_required" | "on_behalf_of_unknown" | "api_key_not_found" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
         ProblemDto: {
             /**
              * @description Stable identifier to switch on.
@@ -1456,6 +1610,393 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiKeysController_list: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number. Not together with `cursor` (400). */
+                page?: number;
+                /** @description The `next_cursor` of the previous response, for stable keyset paging. Not together with `page` (400). */
+                cursor?: string;
+                /** @description Items per page: default 10, at most 100 (CHAT_DEFAULT_PAGE_SIZE, CHAT_MAX_PAGE_SIZE). */
+                page_size?: number;
+            };
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPageDto"];
+                };
+            };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ApiKeysController_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyDto"];
+                };
+            };
+            /** @description `validation_failed`, `invalid_json` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unsupported_media_type` */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ApiKeysController_revoke: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `api_key_not_found` */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     AdminUsageController_leaderboard: {
         parameters: {
             query?: {
@@ -1471,7 +2012,10 @@ export interface operations {
                 page_size?: number;
                 order_by?: "total_tokens" | "prompt_tokens" | "completion_tokens" | "messages";
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1507,7 +2051,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1519,6 +2063,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -1699,7 +2253,10 @@ export interface operations {
     AuthController_logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1731,6 +2288,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -1770,6 +2337,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2075,7 +2652,10 @@ export interface operations {
     ChatController_turn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2137,6 +2717,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -2179,6 +2769,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2255,7 +2855,10 @@ export interface operations {
                 agent_type?: string;
                 role?: "user" | "assistant" | "system" | "tool";
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2291,8 +2894,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2347,7 +2970,10 @@ export interface operations {
     MessagesController_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2385,6 +3011,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `message_not_found` */
             404: {
                 headers: {
@@ -2397,6 +3033,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2451,7 +3097,10 @@ export interface operations {
     MessagesController_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2488,6 +3137,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `message_not_found` */
             404: {
                 headers: {
@@ -2500,6 +3159,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2554,7 +3223,10 @@ export interface operations {
     MessagesController_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2596,6 +3268,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `message_not_found` */
             404: {
                 headers: {
@@ -2628,6 +3310,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2698,7 +3390,10 @@ export interface operations {
                 order_by?: "last_message_at" | "created_at" | "updated_at";
                 order?: "asc" | "desc";
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2734,8 +3429,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2790,7 +3505,10 @@ export interface operations {
     SessionsController_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2830,6 +3548,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_limit_reached` */
             409: {
                 headers: {
@@ -2862,6 +3590,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -2921,7 +3659,10 @@ export interface operations {
                 /** @description true deletes every session (soft-deleted ones too) and its messages for good; default: soft delete, restorable. */
                 permanent?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2957,8 +3698,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3017,7 +3778,10 @@ export interface operations {
                 /** @description How many of the latest messages to include. */
                 message_limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3055,6 +3819,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3067,6 +3841,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3121,7 +3905,10 @@ export interface operations {
     SessionsController_replace: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3156,6 +3943,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3205,6 +4002,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3262,7 +4069,10 @@ export interface operations {
                 /** @description true deletes the session and its messages for good. */
                 permanent?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3299,6 +4109,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3311,6 +4131,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3365,7 +4195,10 @@ export interface operations {
     SessionsController_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3400,6 +4233,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3457,6 +4300,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `rate_limited` */
             429: {
                 headers: {
@@ -3503,7 +4356,10 @@ export interface operations {
     SessionsController_end: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3541,6 +4397,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3553,6 +4419,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3619,7 +4495,10 @@ export interface operations {
                 /** @description JSON containment filter (PostgreSQL `@>`): only messages whose metadata contains this object (nested objects, array items, numbers, booleans, strings, null). URL-encode it. At most 2048 characters; `{}` filters nothing. */
                 metadata?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3657,6 +4536,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3669,6 +4558,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3723,7 +4622,10 @@ export interface operations {
     MessagesController_append: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3758,6 +4660,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3807,6 +4719,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3861,7 +4783,10 @@ export interface operations {
     MessagesController_clear: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3898,6 +4823,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -3910,6 +4845,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3964,7 +4909,10 @@ export interface operations {
     MessagesController_appendBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3999,6 +4947,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -4056,6 +5014,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `quota_exceeded`, `rate_limited` */
             429: {
                 headers: {
@@ -4102,7 +5070,10 @@ export interface operations {
     SessionsController_restore: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4140,6 +5111,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -4162,6 +5143,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4216,7 +5207,10 @@ export interface operations {
     SessionDetailsController_stats: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4254,6 +5248,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `session_not_found` */
             404: {
                 headers: {
@@ -4266,6 +5270,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4331,7 +5345,10 @@ export interface operations {
                 /** @description Items per page: default 100, at most 1000. */
                 page_size?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4367,8 +5384,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4423,7 +5460,10 @@ export interface operations {
     UsageController_quotaStatus: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4438,6 +5478,16 @@ export interface operations {
                     "application/json": components["schemas"]["QuotaDto"];
                 };
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -4449,8 +5499,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4505,7 +5575,10 @@ export interface operations {
     UsageController_stats: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4520,6 +5593,16 @@ export interface operations {
                     "application/json": components["schemas"]["UsageStatsDto"];
                 };
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -4531,8 +5614,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4596,7 +5699,10 @@ export interface operations {
                 /** @description Case-insensitive substring of the email. */
                 search?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4632,7 +5738,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4644,6 +5750,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4698,7 +5814,10 @@ export interface operations {
     UsersController_me: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4713,6 +5832,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -4724,8 +5853,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4780,7 +5929,10 @@ export interface operations {
     UsersController_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4794,10 +5946,30 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -4817,6 +5989,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4871,7 +6053,10 @@ export interface operations {
     UsersController_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4911,6 +6096,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `payload_too_large` */
             413: {
                 headers: {
@@ -4933,6 +6128,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type` */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4987,7 +6192,10 @@ export interface operations {
     ExportController_exportMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5019,6 +6227,16 @@ export interface operations {
                     "application/x-ndjson; charset=utf-8": components["schemas"]["ExportUserLineDto"] | components["schemas"]["ExportSessionLineDto"] | components["schemas"]["ExportMessageLineDto"] | components["schemas"]["ExportUsageLineDto"];
                 };
             };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `unauthorized` */
             401: {
                 headers: {
@@ -5030,8 +6248,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -5086,7 +6324,10 @@ export interface operations {
     AdminUsersController_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5124,7 +6365,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5146,6 +6387,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -5200,7 +6451,10 @@ export interface operations {
     AdminUsersController_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5237,7 +6491,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5269,6 +6523,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -5323,7 +6587,10 @@ export interface operations {
     AdminUsersController_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5365,7 +6632,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5425,6 +6692,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description `rate_limited` */
             429: {
                 headers: {
@@ -5471,7 +6748,10 @@ export interface operations {
     AdminExportController_exportUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5526,7 +6806,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope`, `on_behalf_of_required` */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5548,6 +6828,16 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

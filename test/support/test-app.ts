@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import { createApp } from '../../src/app.factory.js';
 import { createRootLogger } from '../../src/common/logging/logger.js';
 import { validateEnv } from '../../src/config/env.js';
@@ -15,9 +16,9 @@ export interface TestApp {
 }
 
 /** The real application (same bootstrap as main.ts) against the test database, not listening. */
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Record<string, string> = {}, logTo?: DestinationStream): Promise<TestApp> {
   const env = validateEnv(testEnv(overrides));
-  const { app } = await createApp({ ...env, DATABASE_URL: env.DATABASE_URL! }, createRootLogger(env));
+  const { app } = await createApp({ ...env, DATABASE_URL: env.DATABASE_URL! }, createRootLogger(env, logTo));
   return { app, server: app.getHttpServer(), close: () => app.close() };
 }
 

@@ -2,7 +2,7 @@ import { type CallHandler, type ExecutionContext, HttpStatus, Injectable, type N
 import { ConfigService } from '@nestjs/config';
 import { lastValueFrom, type Observable, from } from 'rxjs';
 import type { EnvironmentVariables } from '../../config/env.schema.js';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { Caller } from '../auth/auth-user.js';
 import { problem, type ProblemSpec } from '../problem/problem.js';
 import { GateTimeoutError, KeyedGate } from './gate.js';
 
@@ -15,7 +15,9 @@ export const TOO_MANY_IN_FLIGHT: ProblemSpec = {
 /**
  * Fair shares: each user has at most PER_USER_CONCURRENCY requests in flight on this instance (so at most
  * that many pooled connections). The excess waits up to PER_USER_QUEUE_MS, then gets 429 with Retry-After.
- * Queued requests hold nothing but memory; anonymous routes (auth, health) are bounded elsewhere.
+ * Queued requests hold nothing but memory; anonymous routes (auth, health) are bounded elsewhere. An API
+ * key has a share of its own; acting for a user it takes a slot of the key and then one of the user, so
+ * neither a busy key nor a busy user can crowd out the other's other callers.
  */
 @Injectable()
 export class PerUserConcurrencyInterceptor implements NestInterceptor {
@@ -27,15 +29,17 @@ export class PerUserConcurrencyInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
-    if (!this.gates || !user) return next.handle();
+    const caller = context.switchToHttp().getRequest<{ user?: Caller }>().user;
+    if (!this.gates || !caller) return next.handle();
     const gates = this.gates;
+    const handle = () => lastValueFrom(next.handle(), { defaultValue: undefined });
+    const asUser = 'id' in caller ? () => gates.run(caller.id, handle) : handle;
+    // Always the key's gate first, then the user's: one order everywhere, so waits can never form a cycle.
+    const work = caller.apiKeyId === undefined ? asUser : () => gates.run(`key:${caller.apiKeyId}`, asUser);
     return from(
-      gates
-        .run(user.id, () => lastValueFrom(next.handle(), { defaultValue: undefined }))
-        .catch((error: unknown) => {
-          throw error instanceof GateTimeoutError ? problem(TOO_MANY_IN_FLIGHT, { headers: { 'Retry-After': '1' } }) : error;
-        }),
+      work().catch((error: unknown) => {
+        throw error instanceof GateTimeoutError ? problem(TOO_MANY_IN_FLIGHT, { headers: { 'Retry-After': '1' } }) : error;
+      }),
     );
   }
 }

@@ -10,13 +10,14 @@ import { IS_PUBLIC } from '../decorators/public.decorator.js';
 import { unauthorized } from '../problem/problem.js';
 import { LiveAccounts } from '../auth/live-accounts.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
-import type { AuthUser } from '../auth/auth-user.js';
+import { isServiceCaller, type AuthUser, type Caller } from '../auth/auth-user.js';
 
 const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
 
 /**
  * Global: every route needs a valid access token unless marked @Public(). Passport tries the strategies
- * of AUTH_MODE (authStrategies: JwtStrategy for local tokens, OidcStrategy for the identity provider's);
+ * of AUTH_MODE (authStrategies: JwtStrategy for local tokens, OidcStrategy for the identity provider's, ApiKeyStrategy
+ * for a service account's key);
  * a token verified before is answered from a cache until it expires. Then the account must still exist:
  * an erased account's data is removed in batches after the request that erased it, and its tokens must
  * open none of it meanwhile (LiveAccounts).
@@ -36,21 +37,23 @@ export class JwtAuthGuard extends AuthGuard() {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Caller }>();
     const cached = this.verified.get(bearerToken(request) ?? '');
     if (cached) request.user = cached;
     else await (super.canActivate(context) as Promise<boolean>);
-    await this.accounts.assertLive(request.user!.id);
+    const caller = request.user!;
+    if (!isServiceCaller(caller)) await this.accounts.assertLive(caller.id);
     return true;
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
-    // A strategy's own failure (the database, the provider's keys) is not the caller's: answered as itself.
+    // A strategy's own refusal (a revoked key, a missing scope) is already the answer, and its failure (the
+    // database, the provider's keys) is no verdict on the caller: neither becomes a generic 401.
     if (error) throw error;
     if (!user) throw unauthorized(isExpired(info) ? 'The access token has expired; refresh it.' : 'A valid access token is required.');
-    const { exp, ...verified } = user as unknown as AuthUser & { exp: number };
+    const { exp, ...verified } = user as unknown as AuthUser & { exp?: number };
     const token = bearerToken(context.switchToHttp().getRequest<FastifyRequest>());
-    if (token) this.verified.set(token, verified, exp);
+    if (token && exp !== undefined) this.verified.set(token, verified, exp);
     return verified as TUser;
   }
 }

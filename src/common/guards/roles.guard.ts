@@ -1,13 +1,15 @@
 import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import type { AuthUser, UserRole } from '../auth/auth-user.js';
+import { isServiceCaller, type Caller, type UserRole } from '../auth/auth-user.js';
 import { ROLES } from '../decorators/roles.decorator.js';
 import { ProblemException } from '../problem/problem.js';
 
 /**
  * Enforces @Roles(). The token's role claim is only a hint: the role is read again from the database, so a
- * demoted or deleted admin loses access at once rather than when the access token expires.
+ * demoted or deleted admin loses access at once rather than when the access token expires. An API key
+ * calling for itself has no role: ServiceAccountGuard, which runs first, let it in only on a route that
+ * names one of its scopes. A key acting for a user has role `user`, whatever that user's role.
  */
 @Injectable()
 export class RolesGuard implements CanActivate {
@@ -19,7 +21,8 @@ export class RolesGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(ROLES, [context.getHandler(), context.getClass()]);
     if (!roles?.length) return true;
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    const user = context.switchToHttp().getRequest<{ user?: Caller }>().user;
+    if (user && isServiceCaller(user)) return true;
     if (user && roles.includes(user.role)) {
       const rows: { role: UserRole }[] = await this.dataSource.query('SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL', [
         user.id,

@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Env } from '../../config/env.js';
 
 /**
@@ -9,16 +9,17 @@ import type { Env } from '../../config/env.js';
  * filter), never bodies. Redaction covers the credential headers in case a serializer ever includes them;
  * fixed paths only, since wildcard paths are evaluated on every line.
  */
-const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
-/** The process's one pino logger (JSON lines, asynchronous writes), shared by bootstrap code and Nest. */
-export function createRootLogger(env: Pick<Env, 'LOG_LEVEL'>): Logger {
+/** The process's one pino logger (JSON lines, asynchronous writes), shared by bootstrap code and Nest; tests may pass where lines go. */
+export function createRootLogger(env: Pick<Env, 'LOG_LEVEL'>, destination?: DestinationStream): Logger {
   const options = {
     level: env.LOG_LEVEL,
     base: { service: 'chat-history-service' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT, censor: '[redacted]' },
   };
+  if (destination) return pino(options, destination);
   return env.LOG_LEVEL === 'silent' ? pino(options) : pino(options, pino.destination({ sync: false }));
 }
 
@@ -41,5 +42,7 @@ export function httpLoggerParams(logger: Logger): Params {
       },
     },
     forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+    // Fields the request assigns (the API key's id, the user it acts for) go on its access-log line too.
+    assignResponse: true,
   };
 }

@@ -17,6 +17,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'Persists LLM chat sessions, messages and token usage for frontends. All routes except auth, health and ' +
         'docs need `Authorization: Bearer <access_token>`. ' +
         AUTHENTICATION +
+        " A service account's API key (`Authorization: Bearer chs_…` or `X-API-Key: chs_…`) works too; with scope " +
+        '`act_as_user` and `X-On-Behalf-Of: <user id or subject>` it acts as that user.' +
         ' Errors are `application/problem+json` with a stable `code`. ' +
         'On any route: `bad_request` (400, malformed HTTP), `method_not_allowed` (405, methods other than GET, HEAD, POST, PUT, ' +
         'PATCH, DELETE, OPTIONS), `request_timeout` (408), `uri_too_long` (414, URL over 8192 characters), `header_too_large` ' +
@@ -30,6 +32,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('/', 'The server this document is served from')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: AUTHENTICATION })
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: "A service account's API key (`chs_…`)." }, 'api_key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   addServiceWideResponses(document);

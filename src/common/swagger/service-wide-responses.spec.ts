@@ -38,7 +38,21 @@ describe('addServiceWideResponses', () => {
     addServiceWideResponses(doc);
     expect(doc.paths['/things'].post).toMatchObject({ security: [] });
     expect(doc.paths['/things'].post).not.toHaveProperty('x-public');
-    expect(doc.paths['/things'].get?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/things'].get?.security).toEqual([{ bearer: [] }, { api_key: [] }]);
+  });
+
+  it('lets every authenticated operation take an API key and X-On-Behalf-Of, with their problems', () => {
+    const doc = document();
+    addServiceWideResponses(doc);
+    const get = doc.paths['/things'].get!;
+    expect(get.parameters).toEqual([expect.objectContaining({ name: 'X-On-Behalf-Of', in: 'header', required: false })]);
+    const examples = (status: string) =>
+      Object.keys(
+        (get.responses[status] as { content: Record<string, { examples: object }> }).content['application/problem+json'].examples,
+      );
+    expect(examples('403')).toEqual(['insufficient_scope', 'on_behalf_of_required']);
+    expect(examples('422')).toEqual(['on_behalf_of_unknown']);
+    expect(doc.paths['/things'].post!.parameters).toBeUndefined();
   });
 
   it('documents parser errors only where a body is taken, 503 wherever the database is used, 429 behind auth', () => {
@@ -47,7 +61,7 @@ describe('addServiceWideResponses', () => {
     const post = doc.paths['/things'].post!.responses;
     const get = doc.paths['/things'].get!.responses;
     expect(Object.keys(post).sort()).toEqual(['201', '400', '413', '414', '415', '431', '503']);
-    expect(Object.keys(get).sort()).toEqual(['200', '414', '429', '431', '503']);
+    expect(Object.keys(get).sort()).toEqual(['200', '400', '401', '403', '414', '422', '429', '431', '503']);
     expect(get['429']).toMatchObject({ content: { 'application/problem+json': { examples: { rate_limited: expect.anything() } } } });
     expect(Object.keys(doc.paths['/health/live'].get!.responses).sort()).toEqual(['200', '414', '431']);
     expect(post['400']).toMatchObject({ content: { 'application/problem+json': { examples: { invalid_json: expect.anything() } } } });

@@ -1,4 +1,4 @@
-import type { OpenAPIObject, OperationObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
+import type { OpenAPIObject, OperationObject, ParameterObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { PUBLIC_EXTENSION } from '../decorators/public.decorator.js';
 import { PROBLEM_DEFAULTS, problemContent, type ProblemExample } from './api-problems.decorator.js';
 
@@ -27,6 +27,30 @@ const HEADERS_TOO_LARGE: ResponseObject = {
   description: 'The request headers are larger than the server accepts (16 KiB by default): `header_too_large`.',
   content: problemContent(431, [{ status: 431, code: 'header_too_large', detail: 'The request headers are too large.' }]),
 };
+const ON_BEHALF_OF: ParameterObject = {
+  name: 'X-On-Behalf-Of',
+  in: 'header',
+  required: false,
+  description:
+    'Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. ' +
+    'The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, example: '0b7d5a7e-5a43-4a51-9f5e-3f2d4c1b2a10' },
+};
+const SERVICE_ACCOUNT_PROBLEMS: ProblemExample[] = [
+  { status: 400, code: 'validation_failed', detail: 'The request is not valid.' },
+  { status: 401, code: 'unauthorized', detail: 'This API key has been revoked.' },
+  { status: 403, code: 'insufficient_scope', detail: 'X-On-Behalf-Of needs an API key with the act_as_user scope.' },
+  {
+    status: 403,
+    code: 'on_behalf_of_required',
+    detail: "This route acts on a user's data: an API key must send X-On-Behalf-Of (scope act_as_user).",
+  },
+  {
+    status: 422,
+    code: 'on_behalf_of_unknown',
+    detail: 'X-On-Behalf-Of names no user: neither a user id nor a subject of the configured OIDC issuer.',
+  },
+];
 /** Liveness answers without the database; every other route can meet it unreachable. */
 const WITHOUT_DATABASE = new Set(['/health/live']);
 
@@ -43,7 +67,10 @@ export function addServiceWideResponses(document: OpenAPIObject): void {
       const operation = item[method];
       if (!operation) continue;
       // Every authenticated route is behind the per-user in-flight limit (and transactions behind lock_timeout).
-      if (!markPublic(operation)) addProblem(operation, IN_FLIGHT);
+      if (!markPublic(operation)) {
+        addProblem(operation, IN_FLIGHT);
+        addServiceAccounts(operation);
+      }
       addProblem(operation, { status: 414, ...PROBLEM_DEFAULTS[414] });
       if (operation.requestBody) addBodyProblems(operation);
       if (!WITHOUT_DATABASE.has(path)) addProblem(operation, { status: 503, ...PROBLEM_DEFAULTS[503] });
@@ -60,6 +87,13 @@ function markPublic(operation: OperationObject & { [PUBLIC_EXTENSION]?: boolean 
   operation.security = [];
   delete operation[PUBLIC_EXTENSION];
   return true;
+}
+
+/** Every authenticated route also takes an API key, and from a key X-On-Behalf-Of (see ServiceAccountGuard). */
+function addServiceAccounts(operation: OperationObject): void {
+  operation.security = [...(operation.security ?? []), { api_key: [] }];
+  operation.parameters = [...(operation.parameters ?? []), ON_BEHALF_OF];
+  for (const example of SERVICE_ACCOUNT_PROBLEMS) addProblem(operation, example);
 }
 
 function addBodyProblems(operation: OperationObject): void {

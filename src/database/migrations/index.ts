@@ -11,6 +11,7 @@ import { SearchIndexes1795306500000 } from './1795306500000-SearchIndexes.js';
 import { CreateUsageRollups1795306600000 } from './1795306600000-CreateUsageRollups.js';
 import { CreateUserIdentities1795306700000 } from './1795306700000-CreateUserIdentities.js';
 import { ExternalUsersMayLackEmail1795306800000 } from './1795306800000-ExternalUsersMayLackEmail.js';
+import { CreateApiKeys1795306900000 } from './1795306900000-CreateApiKeys.js';
 import { AddRetention1795307000000 } from './1795307000000-AddRetention.js';
 import { MetadataFiltersAndDeleteAll1795307300000 } from './1795307300000-MetadataFiltersAndDeleteAll.js';
 
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   CreateUsageRollups1795306600000,
   CreateUserIdentities1795306700000,
   ExternalUsersMayLackEmail1795306800000,
+  CreateApiKeys1795306900000,
   AddRetention1795307000000,
   MetadataFiltersAndDeleteAll1795307300000,
 ];
