@@ -12,6 +12,7 @@ import type { Env } from './config/env.js';
 import { ChatModule } from './chat/chat.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { ImportModule } from './import/import.module.js';
 import { SessionDetailsModule } from './session-details/session-details.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsageModule } from './usage/usage.module.js';
@@ -40,6 +41,7 @@ export class AppModule {
         SessionDetailsModule,
         UsageModule,
         ChatModule,
+        ImportModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

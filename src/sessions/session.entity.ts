@@ -12,7 +12,8 @@ import {
 } from 'typeorm';
 import { User } from '../users/user.entity.js';
 
-export const DEACTIVATED_REASONS = ['session_limit', 'ended', 'user'] as const;
+/** `imported`: stored by POST /users/me/import, which never makes a session active. */
+export const DEACTIVATED_REASONS = ['session_limit', 'ended', 'user', 'imported'] as const;
 export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 
 /** The table as the migrations make it (test/schema.e2e-spec.ts holds the two together). */
@@ -23,7 +24,7 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 @Index('chat_sessions_user_updated_at_idx', ['userId', 'updatedAt', 'id'], { where: 'deleted_at IS NULL' })
 // Title search: GIN over (user_id, title gin_trgm_ops); TypeORM cannot state an operator class, so the migration owns it.
 @Index('chat_sessions_user_title_trgm_idx', { synchronize: false })
-@Check('chat_sessions_deactivated_reason_check', `deactivated_reason IN ('session_limit', 'ended', 'user')`)
+@Check('chat_sessions_deactivated_reason_check', `deactivated_reason IN ('session_limit', 'ended', 'user', 'imported')`)
 @Check('chat_sessions_active_reason_check', 'is_active = (deactivated_reason IS NULL)')
 @Check('chat_sessions_deleted_inactive_check', 'deleted_at IS NULL OR NOT is_active')
 @Check('chat_sessions_metadata_object_check', `jsonb_typeof(metadata) = 'object'`)

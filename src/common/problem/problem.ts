@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 export const PROBLEM_CODES = [
   'validation_failed',
   'invalid_json',
+  'invalid_import',
   'bad_request',
   'uri_too_long',
   'header_too_large',
