@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import request from 'supertest';
@@ -284,5 +285,271 @@ describe('POST /users/me/import', () => {
       expectProblem(res, 400, 'invalid_import');
       expect(await storedSessions(user)).toBe(0);
     });
+  });
+
+  describe("this service's NDJSON export", () => {
+    it('keeps what the lines say and derives the counters, inactive as imported unless exported inactive', async () => {
+      const active = sessionLine({ last_message_preview: 'message number 5 about the nightly import' });
+      const messages = [1, 2, 5].map((seq) => messageLine(active, seq));
+      const ended = sessionLine({ is_active: false, deactivated_reason: 'ended', title: null, project_id: null });
+      const body = ndjson([userLine, active, ...messages, ended, usageLine, { ...usageLine, model: null }]);
+      const res = await post(body, NDJSON).expect(200);
+      expect(res.body).toMatchObject({
+        format: 'ndjson',
+        conversations: { imported: 2, skipped: 0, failed: 0 },
+        messages_imported: 3,
+        usage_lines_ignored: 2,
+        failures: [],
+      });
+
+      const session = (
+        await request(t.server)
+          .get(`${API}/sessions/${active.id as string}?include_messages=true`)
+          .set(user.auth)
+          .expect(200)
+      ).body;
+      const { type: _type, user_id: _user, ...kept } = active;
+      expect(session).toMatchObject({
+        ...kept,
+        user_id: user.id,
+        is_active: false,
+        deactivated_reason: 'imported',
+        message_count: 3,
+        total_tokens: 220,
+      });
+      expect(session.messages).toEqual(messages.map(({ type: _t, ...message }) => message));
+      const stats = (
+        await request(t.server)
+          .get(`${API}/sessions/${active.id as string}/stats`)
+          .set(user.auth)
+          .expect(200)
+      ).body;
+      expect(stats).toMatchObject({
+        message_count: 3,
+        messages_by_role: { user: 2, assistant: 1 },
+        prompt_tokens: 200,
+        completion_tokens: 20,
+        first_message_at: messages[0].created_at,
+      });
+      await expectExactCounters(db, active.id as string);
+      const inactive = (
+        await request(t.server)
+          .get(`${API}/sessions/${ended.id as string}`)
+          .set(user.auth)
+          .expect(200)
+      ).body;
+      expect(inactive).toMatchObject({ is_active: false, deactivated_reason: 'ended', message_count: 0, title: null });
+
+      // Reactivated, it goes on after the highest imported seq.
+      await request(t.server)
+        .patch(`${API}/sessions/${active.id as string}`)
+        .set(user.auth)
+        .send({ is_active: true })
+        .expect(200);
+      const appended = await request(t.server)
+        .post(`${API}/sessions/${active.id as string}/messages`)
+        .set(user.auth)
+        .send({ role: 'user', content: 'and one more' })
+        .expect(201);
+      expect(appended.body.seq).toBe(6);
+      await expectExactCounters(db, active.id as string);
+
+      // Imported messages record no usage.
+      const usage = (await request(t.server).get(`${API}/usage?from=2026-01-01`).set(user.auth).expect(200)).body;
+      expect(usage.total).toEqual({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, messages: 1 });
+      expect((await post(body, NDJSON).expect(200)).body.conversations).toEqual({ imported: 0, skipped: 2, failed: 0 });
+    });
+
+    it('fails a bad conversation alone, and says which and why', async () => {
+      const good = sessionLine();
+      const bad = sessionLine();
+      const last = sessionLine();
+      const badMessages = [messageLine(bad, 1), messageLine(bad, 2, { content: 'x'.repeat(501) })];
+      const body = ndjson([userLine, good, messageLine(good, 1), bad, ...badMessages, last, messageLine(last, 1)]);
+      const res = await post(body, NDJSON).expect(200);
+      expect(res.body.conversations).toEqual({ imported: 2, skipped: 0, failed: 1 });
+      expect(res.body.failures).toEqual([
+        { index: 1, id: bad.id, line: 4, reason: 'message 2: content must be at most 500 characters (CHAT_MESSAGE_MAX_LENGTH)' },
+      ]);
+      const stored = await db.query('SELECT count(*)::int AS n FROM chat_messages WHERE user_id = $1 AND session_id = $2', [
+        user.id,
+        bad.id,
+      ]);
+      expect(stored.rows[0].n).toBe(0);
+      expect(await storedSessions(user)).toBe(2);
+    });
+
+    it.each<[string, (session: Line) => Line[], RegExp]>([
+      ['an unknown role', (s) => [messageLine(s, 1, { role: 'critic' })], /^message 1: role must be one of/],
+      ['an unknown field', (s) => [messageLine(s, 1, { mood: 'happy' })], /^message 1: mood is not an accepted field/],
+      ['a null where none is allowed', (s) => [messageLine(s, 1, { metadata: null })], /^message 1: .*metadata must not be null/],
+      ['another session id', (s) => [messageLine(s, 1, { session_id: randomUUID() })], /session_id must be the id of the session line/],
+      ['seq going back', (s) => [messageLine(s, 2), messageLine(s, 1)], /^message 2: seq must be greater/],
+      ['an agent type not configured', (s) => [messageLine(s, 1, { agent_type: 'ghost' })], /agent_type must be one of: primary/],
+      ['a lone surrogate', (s) => [messageLine(s, 1, { content: 'broken \ud800' })], /must be valid Unicode text/],
+      ['a NUL character', (s) => [messageLine(s, 1, { content: 'nul \u0000 here' })], /cannot store/],
+      ['a bad timestamp', (s) => [messageLine(s, 1, { created_at: 'yesterday' })], /created_at must be an ISO 8601 timestamp/],
+      ['metadata over 16 KiB', (s) => [messageLine(s, 1, { metadata: { note: 'm'.repeat(17_000) } })], /metadata must be at most 16 KiB/],
+      ['a negative token count', (s) => [messageLine(s, 1, { prompt_tokens: -1 })], /prompt_tokens must not be less than 0/],
+    ])('refuses a conversation with %s', async (_label, messagesOf, reason) => {
+      const session = sessionLine();
+      const res = await post(ndjson([userLine, session, ...messagesOf(session)]), NDJSON).expect(200);
+      expect(res.body.conversations).toEqual({ imported: 0, skipped: 0, failed: 1 });
+      expect(res.body.failures[0].reason).toMatch(reason);
+      expect(await storedSessions(user)).toBe(0);
+    });
+
+    it('fails the conversation of a broken line, and reports lines outside any conversation', async () => {
+      const session = sessionLine();
+      const body = [
+        ndjson([userLine, messageLine(sessionLine(), 1), session]),
+        '{"type":"message", not json\n',
+        ndjson([messageLine(session, 1), { ...usageLine, date: 'today' }, usageLine]),
+      ].join('');
+      const res = await post(body, NDJSON).expect(200);
+      expect(res.body).toMatchObject({ conversations: { imported: 0, skipped: 0, failed: 1 }, usage_lines_ignored: 1, lines_rejected: 2 });
+      expect(res.body.failures).toEqual([
+        { index: null, id: null, line: 2, reason: 'line 2: a message line must follow its session line' },
+        { index: 0, id: session.id, line: 3, reason: 'line 4: is not JSON' },
+        { index: null, id: null, line: 6, reason: 'line 6: usage: date must be YYYY-MM-DD' },
+      ]);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['not NDJSON at all', 'hello world\n'],
+      ['without the user line', ndjson([sessionLine()])],
+      ['of another version', ndjson([{ ...userLine, version: 2 }, sessionLine()])],
+      ['a ChatGPT file sent as NDJSON', '[\n{"id": "x"}\n]\n'],
+    ])('400 for a body that is %s, nothing stored', async (_label, body) => {
+      const res = await post(body, NDJSON);
+      expect(expectProblem(res, 400, 'invalid_import').detail).toMatch(/first line must be \{"type":"user","version":1/);
+      expect(await storedSessions(user)).toBe(0);
+    });
+  });
+});
+
+describe('import limits and quotas', () => {
+  let t: TestApp & { url: string };
+  let db: pg.Pool;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    t = await startTestApp({ IMPORT_MAX_BYTES: '1048576', IMPORT_MAX_CONVERSATION_BYTES: '8192', DEFAULT_DAILY_MESSAGE_LIMIT: '1' });
+    db = testPool();
+    user = await registerUser(t);
+  });
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+  });
+
+  /** Sends `body` chunk by chunk over a real socket and stops as soon as an answer arrives. */
+  function stream(chunks: Iterable<string>, headers: Record<string, string>) {
+    return new Promise<{ status: number; body: Record<string, unknown>; sent: number }>((resolve, reject) => {
+      let sent = 0;
+      let answered = false;
+      const req = http.request(
+        `${t.url}${IMPORT}`,
+        { method: 'POST', headers: { ...user.auth, 'Content-Type': NDJSON, ...headers } },
+        (res) => {
+          answered = true;
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), sent }));
+        },
+      );
+      req.on('error', (error) => (answered ? undefined : reject(error)));
+      const pump = async () => {
+        for (const chunk of chunks) {
+          if (answered || req.destroyed) return;
+          sent += chunk.length;
+          if (!req.write(chunk)) await new Promise((drained) => req.once('drain', drained));
+        }
+        req.end();
+      };
+      void pump().catch(() => undefined);
+    });
+  }
+
+  it('413 at once when Content-Length is over IMPORT_MAX_BYTES, without reading the body', async () => {
+    const started = performance.now();
+    const res = await stream([ndjson([userLine])], { 'Content-Length': String(10 * 1024 ** 3) });
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(res).toMatchObject({ status: 413, body: { code: 'payload_too_large' } });
+    expect(res.body.detail).toMatch(/IMPORT_MAX_BYTES \(1048576 bytes\)/);
+  });
+
+  it('413 as soon as a streamed body passes IMPORT_MAX_BYTES, saying what was stored before', async () => {
+    function* endless() {
+      yield ndjson([userLine]);
+      for (let i = 0; i < 25_000; i++) {
+        const session = sessionLine();
+        yield ndjson([session, messageLine(session, 1, { content: 'c'.repeat(4000) })]);
+      }
+    }
+    const res = await stream(endless(), {});
+    expect(res).toMatchObject({ status: 413, body: { code: 'payload_too_large' } });
+    expect(res.body.detail).toMatch(
+      /(conversations were|conversation was) stored before that point; importing the same body again skips them/,
+    );
+    // Stopped near the limit: far from the 100 MB the client would have sent.
+    expect(res.sent).toBeLessThan(8 * 1024 * 1024);
+    const stored = await db.query('SELECT count(*)::int AS n FROM chat_sessions WHERE user_id = $1', [user.id]);
+    expect(stored.rows[0].n).toBeGreaterThan(0);
+    expect(stored.rows[0].n).toBeLessThan(250);
+    expect(res.body.detail).toContain(` ${stored.rows[0].n} conversation`);
+  });
+
+  it('fails a conversation over IMPORT_MAX_CONVERSATION_BYTES alone, in both formats', async () => {
+    const who = await registerUser(t);
+    const big = sessionLine();
+    const small = sessionLine();
+    const lines = [
+      userLine,
+      big,
+      ...[1, 2, 3].map((seq) => messageLine(big, seq, { content: 'b'.repeat(3000) })),
+      small,
+      messageLine(small, 1),
+    ];
+    const res = await request(t.server).post(IMPORT).set(who.auth).set('Content-Type', NDJSON).send(ndjson(lines)).expect(200);
+    expect(res.body.conversations).toEqual({ imported: 1, skipped: 0, failed: 1 });
+    expect(res.body.failures[0]).toMatchObject({
+      index: 0,
+      id: big.id,
+      reason: 'is larger than IMPORT_MAX_CONVERSATION_BYTES (8192 bytes)',
+    });
+
+    const parsed = JSON.parse(fixture) as Record<string, unknown>[];
+    const padded = { ...parsed[0], padding: 'p'.repeat(9000) };
+    const json = await request(t.server)
+      .post(IMPORT)
+      .set(who.auth)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify([padded, parsed[3]]));
+    expect(json.body.conversations).toEqual({ imported: 1, skipped: 0, failed: 1 });
+    expect(json.body.failures[0]).toMatchObject({ index: 0, reason: 'is larger than IMPORT_MAX_CONVERSATION_BYTES (8192 bytes)' });
+  });
+
+  it('works for a user at their daily limit, and leaves their quota as it was', async () => {
+    const who = await registerUser(t);
+    const session = (await request(t.server).post(`${API}/sessions`).set(who.auth).send({}).expect(201)).body;
+    await request(t.server).post(`${API}/sessions/${session.id}/messages`).set(who.auth).send({ role: 'user', content: 'one' }).expect(201);
+    const blocked = await request(t.server)
+      .post(`${API}/sessions/${session.id}/messages`)
+      .set(who.auth)
+      .send({ role: 'user', content: 'two' });
+    expectProblem(blocked, 429, 'quota_exceeded');
+    const quota = (await request(t.server).get(`${API}/usage/quota`).set(who.auth).expect(200)).body;
+
+    const imported = sessionLine({ created_at: new Date().toISOString() });
+    const lines = [userLine, imported, ...[1, 2, 3].map((seq) => messageLine(imported, seq, { created_at: new Date().toISOString() }))];
+    const res = await request(t.server).post(IMPORT).set(who.auth).set('Content-Type', NDJSON).send(ndjson(lines)).expect(200);
+    expect(res.body).toMatchObject({ conversations: { imported: 1 }, messages_imported: 3 });
+    expect((await request(t.server).get(`${API}/usage/quota`).set(who.auth).expect(200)).body).toEqual(quota);
+    expect(quota).toMatchObject({ daily_message_limit: 1, messages_today: 1, tokens_used_today: 0 });
+    // The active session the user had is untouched by the import: imports never make a session active or evict one.
+    const active = (await request(t.server).get(`${API}/sessions/${session.id}`).set(who.auth).expect(200)).body;
+    expect(active.is_active).toBe(true);
   });
 });
