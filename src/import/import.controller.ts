@@ -9,12 +9,6 @@ import { ImportReportDto } from './dto/import-report.dto.js';
 import { IMPORT_NOT_READABLE, IMPORT_TOO_LARGE } from './import.errors.js';
 import { CHATGPT_JSON, ImportService, NDJSON } from './import.service.js';
 
-const NDJSON_EXAMPLE = [
-  '{"type":"user","version":1,"id":"…","email":"ada@example.com"}',
-  '{"type":"session","id":"0b7f2c1e-4f7a-4d5e-9c1b-2a3d4e5f6a7b","user_id":"…","title":"Nightly import","agent_type":"primary","project_id":null,"is_active":true,"deactivated_reason":null,"metadata":{},"message_count":1,"total_tokens":0,"last_message_preview":"Why did it fail?","created_at":"2026-11-02T09:00:00.000Z","updated_at":"2026-11-02T09:00:05.000Z","last_message_at":"2026-11-02T09:00:05.000Z"}',
-  '{"type":"message","id":"5a1d…","session_id":"0b7f2c1e-4f7a-4d5e-9c1b-2a3d4e5f6a7b","seq":1,"role":"user","content":"Why did it fail?","agent_type":"primary","model":null,"metadata":{},"prompt_tokens":null,"completion_tokens":null,"created_at":"2026-11-02T09:00:05.000Z","updated_at":"2026-11-02T09:00:05.000Z"}',
-].join('\n');
-
 @ApiTags('users')
 @ApiBearerAuth()
 @Controller('users/me/import')
@@ -42,10 +36,9 @@ export class ImportController {
   @ApiConsumes(NDJSON, CHATGPT_JSON)
   @ApiBody({
     schema: { type: 'string', format: 'binary' },
-    examples: {
-      ndjson: { value: NDJSON_EXAMPLE },
-      chatgpt: { value: '[{"id":"…","title":"…","create_time":1730538000.5,"current_node":"…","mapping":{}}]' },
-    },
+    description:
+      'application/x-ndjson: one JSON object per line, as GET /users/me/export writes them (`user`, then each `session` ' +
+      'followed by its `message` lines, then `usage`). application/json: the conversations.json of a ChatGPT export.',
   })
   @ApiOkResponse({ type: ImportReportDto, description: 'Every conversation is imported, skipped or failed; failures say which and why.' })
   @ApiProblems(IMPORT_NOT_READABLE, 401, IMPORT_TOO_LARGE, {
