@@ -46,10 +46,22 @@ export function fromChatGpt(value: unknown): ConvertedConversation {
     messages.push(converted);
     last = converted.created_at as string;
   }
+  const session = sessionOf(conversation, { id, sessionId, createdAt, last, lastContent: messages.at(-1)?.content as string | undefined });
+  return { id, session, messages, omitted: branch.filter((node) => node.message !== null).length - messages.length };
+}
+
+interface SessionFacts {
+  id: string;
+  sessionId: string;
+  createdAt: string;
+  last: string;
+  lastContent: string | undefined;
+}
+
+function sessionOf(conversation: Record<string, unknown>, { id, sessionId, createdAt, last, lastContent }: SessionFacts) {
   const title = conversation.title;
   if (title !== null && title !== undefined && typeof title !== 'string') throw new ConversationRefused('title must be a string');
-  const content = messages.at(-1)?.content as string | undefined;
-  const session = {
+  return {
     id: sessionId,
     title: title?.trim() || null,
     agent_type: 'primary',
@@ -58,9 +70,8 @@ export function fromChatGpt(value: unknown): ConvertedConversation {
     created_at: createdAt,
     updated_at: timestamp(conversation.update_time, 'update_time') ?? createdAt,
     last_message_at: last > createdAt ? last : createdAt,
-    last_message_preview: content === undefined ? null : Array.from(content).slice(0, 200).join(''),
+    last_message_preview: lastContent === undefined ? null : Array.from(lastContent).slice(0, 200).join(''),
   };
-  return { id, session, messages, omitted: branch.filter((node) => node.message !== null).length - messages.length };
 }
 
 /** The nodes from the root down to current_node. Bounded by the mapping: a node seen twice is a cycle. */
