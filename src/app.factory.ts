@@ -10,6 +10,7 @@ import { answerClientError, answerConnect, answerFrameworkError, refuseOddReques
 import { ProblemFilter } from './common/filters/problem.filter.js';
 import { setupSwagger } from './common/swagger/openapi-document.js';
 import { guardInput } from './common/validation/input-shape.js';
+import { acceptStreamedBodies } from './common/validation/streamed-body.js';
 import { StrictValidationPipe } from './common/validation/validation.pipe.js';
 import type { Env } from './config/env.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
@@ -55,6 +56,7 @@ export async function createApp(env: Env & { DATABASE_URL: string }, logger: Log
     maxArrayLength: BODY_MAX_ARRAY_LENGTH,
     maxNodes: BODY_MAX_NODES,
   });
+  acceptStreamedBodies(fastify);
   // Decided when the response goes out, so requests already running when draining starts close too.
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');

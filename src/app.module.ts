@@ -16,6 +16,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { ExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
 import { RetentionModule } from './retention/retention.module.js';
+import { ImportModule } from './import/import.module.js';
 import { SessionDetailsModule } from './session-details/session-details.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsageModule } from './usage/usage.module.js';
@@ -47,6 +48,7 @@ export class AppModule {
         ChatModule,
         RetentionModule,
         ExportModule,
+        ImportModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

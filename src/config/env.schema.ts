@@ -335,6 +335,20 @@ export class EnvironmentVariables {
   @Max(100 * 1024 * 1024)
   BODY_LIMIT = 1_048_576;
 
+  /** POST /users/me/import reads its body as a stream, under this limit instead of BODY_LIMIT. */
+  @toInt()
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024 * 1024)
+  IMPORT_MAX_BYTES = 268_435_456;
+
+  /** One imported conversation (its NDJSON lines, or one ChatGPT conversation as JSON text) is held whole; this bounds it. */
+  @toInt()
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  IMPORT_MAX_CONVERSATION_BYTES = 16_777_216;
+
   // Shape limits of a JSON body, measured on its text before it is parsed (see common/validation/json-shape.ts).
   @toInt()
   @IsInt()

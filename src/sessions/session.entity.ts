@@ -12,7 +12,8 @@ import {
 } from 'typeorm';
 import { User } from '../users/user.entity.js';
 
-export const DEACTIVATED_REASONS = ['session_limit', 'ended', 'user'] as const;
+/** `imported`: stored by POST /users/me/import, which never makes a session active. */
+export const DEACTIVATED_REASONS = ['session_limit', 'ended', 'user', 'imported'] as const;
 export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 
 /** The table as the migrations make it (test/schema.e2e-spec.ts holds the two together). */
@@ -33,7 +34,7 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 @Index('chat_sessions_user_metadata_idx', { synchronize: false })
 // The erasure of every erased session of a user (kind `sessions`) finds them here.
 @Index('chat_sessions_user_erased_idx', ['userId', 'id'], { where: 'erased_at IS NOT NULL' })
-@Check('chat_sessions_deactivated_reason_check', `deactivated_reason IN ('session_limit', 'ended', 'user')`)
+@Check('chat_sessions_deactivated_reason_check', `deactivated_reason IN ('session_limit', 'ended', 'user', 'imported')`)
 @Check('chat_sessions_active_reason_check', 'is_active = (deactivated_reason IS NULL)')
 @Check('chat_sessions_deleted_inactive_check', 'deleted_at IS NULL OR NOT is_active')
 @Check('chat_sessions_metadata_object_check', `jsonb_typeof(metadata) = 'object'`)

@@ -464,6 +464,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import conversations: this service's NDJSON export, or a ChatGPT conversations.json
+         * @description `application/x-ndjson`: the lines of GET /users/me/export (first line `{"type":"user","version":1,…}`, the rest into this account; `usage` lines are checked and ignored). `application/json`: the array of a ChatGPT export, each conversation flattened along its current branch (current_node up to the root), with roles, create_time and metadata.model_slug; messages ChatGPT hides, empty ones and those without text are left out (`messages_omitted`), non-text parts are named in the message metadata (`omitted_parts`), tool messages keep role `tool`. The body is read as it arrives, up to IMPORT_MAX_BYTES (BODY_LIMIT does not apply), one conversation at a time (each at most IMPORT_MAX_CONVERSATION_BYTES). Each conversation is validated like the append, then stored whole or not at all as an inactive session (`deactivated_reason: "imported"`, or its exported reason if it was exported inactive) that spends no quota and records no usage. Idempotent: a session id the account has is `skipped` (ChatGPT conversations get a UUID v5 of the conversation id). A body that stops being readable midway (413, 400) is answered as a problem saying how many conversations were stored before that point.
+         */
+        post: operations["ImportController_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -875,7 +895,7 @@ export interface components {
              * @example null
              * @enum {string|null}
              */
-            deactivated_reason: "session_limit" | "ended" | "user" | null;
+            deactivated_reason: "session_limit" | "ended" | "user" | "imported" | null;
             /** Format: uuid */
             id: string;
             /** @example true */
@@ -985,6 +1005,74 @@ export interface components {
             /** @example title must be shorter than or equal to 255 characters */
             message: string;
         };
+        ImportCountsDto: {
+            /**
+             * @description Refused; nothing of them was stored. See `failures`.
+             * @example 1
+             */
+            failed: number;
+            /**
+             * @description Stored, each whole, as an inactive session.
+             * @example 41
+             */
+            imported: number;
+            /**
+             * @description Already in the account (same session id): nothing changed.
+             * @example 2
+             */
+            skipped: number;
+        };
+        ImportFailureDto: {
+            /**
+             * @description Its id in the body: the session id (NDJSON) or the ChatGPT conversation id.
+             * @example 0b7f2c1e-4f7a-4d5e-9c1b-2a3d4e5f6a7b
+             */
+            id: string | null;
+            /**
+             * @description The conversation's 0-based position in the body; null for an NDJSON line outside any conversation.
+             * @example 7
+             */
+            index: number | null;
+            /**
+             * @description NDJSON: the line of its session line (or of the line refused).
+             * @example 118
+             */
+            line: number | null;
+            /** @example message 3: content must be at most 10000 characters (CHAT_MESSAGE_MAX_LENGTH) */
+            reason: string;
+        };
+        ImportReportDto: {
+            conversations: components["schemas"]["ImportCountsDto"];
+            /** @description In body order; the first 100. */
+            failures: components["schemas"]["ImportFailureDto"][];
+            /**
+             * @description Failures beyond those listed.
+             * @example 0
+             */
+            failures_not_listed: number;
+            /**
+             * @description `ndjson`: this service's export; `chatgpt`: a ChatGPT conversations.json.
+             * @enum {string}
+             */
+            format: "ndjson" | "chatgpt";
+            /**
+             * @description NDJSON lines outside any conversation that were refused (listed in `failures` with index null).
+             * @example 0
+             */
+            lines_rejected: number;
+            /** @example 1337 */
+            messages_imported: number;
+            /**
+             * @description ChatGPT messages of the current branches left out on purpose: hidden by ChatGPT, empty, or with no text part.
+             * @example 45
+             */
+            messages_omitted: number;
+            /**
+             * @description Valid `usage` lines: checked, not stored (usage is this service's own spending).
+             * @example 30
+             */
+            usage_lines_ignored: number;
+        };
         LoginDto: {
             /**
              * Format: email
@@ -1059,7 +1147,7 @@ export interface components {
          * @description Stable identifier to switch on.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "confirmation_required" | "invalid_json" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "local_auth_disabled" | "forbidden" | "insufficient_scope" | "on_behalf_of_required" | "on_behalf_of_unknown" | "api_key_not_found" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
+        ProblemCode: "validation_failed" | "confirmation_required" | "invalid_json" | "invalid_import" | "bad_request" | "uri_too_long" | "header_too_large" | "request_timeout" | "model_not_allowed" | "unsupported_media_type" | "payload_too_large" | "unauthorized" | "invalid_credentials" | "local_auth_disabled" | "forbidden" | "insufficient_scope" | "on_behalf_of_required" | "on_behalf_of_unknown" | "api_key_not_found" | "not_found" | "user_not_found" | "session_not_found" | "message_not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "last_admin" | "email_taken" | "session_inactive" | "session_limit_reached" | "quota_exceeded" | "rate_limited" | "upstream_error" | "service_unavailable" | "internal_error";
         ProblemDto: {
             /**
              * @description Stable identifier to switch on.
@@ -1186,7 +1274,7 @@ export interface components {
              * @example null
              * @enum {string|null}
              */
-            deactivated_reason: "session_limit" | "ended" | "user" | null;
+            deactivated_reason: "session_limit" | "ended" | "user" | "imported" | null;
             /** Format: uuid */
             id: string;
             /** @example true */
@@ -1258,7 +1346,7 @@ export interface components {
              * @example null
              * @enum {string|null}
              */
-            deactivated_reason: "session_limit" | "ended" | "user" | null;
+            deactivated_reason: "session_limit" | "ended" | "user" | "imported" | null;
             /** Format: uuid */
             id: string;
             /** @example true */
@@ -1336,7 +1424,7 @@ export interface components {
              * @example null
              * @enum {string|null}
              */
-            deactivated_reason: "session_limit" | "ended" | "user" | null;
+            deactivated_reason: "session_limit" | "ended" | "user" | "imported" | null;
             /**
              * @description Sessions of the same agent type deactivated (reason "session_limit") to make room for this one.
              * @example []
@@ -6260,6 +6348,148 @@ export interface operations {
             };
             /** @description `uri_too_long` */
             414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `on_behalf_of_unknown` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request headers are larger than the server accepts (16 KiB by default): `header_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `internal_error` */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ImportController_import: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only with an API key of scope `act_as_user`: the user id, or a subject of `OIDC_ISSUER`, of the user the request acts for. The request then runs as that user with role `user` (admin routes answer 403). From any other caller: 403 `insufficient_scope`. */
+                "X-On-Behalf-Of"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description application/x-ndjson: one JSON object per line, as GET /users/me/export writes them (`user`, then each `session` followed by its `message` lines, then `usage`). application/json: the conversations.json of a ChatGPT export. */
+        requestBody: {
+            content: {
+                "application/json": string;
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description Every conversation is imported, skipped or failed; failures say which and why. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReportDto"];
+                };
+            };
+            /** @description `invalid_import`, `validation_failed`, `invalid_json` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, `on_behalf_of_required` */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `uri_too_long` */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `unsupported_media_type` */
+            415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

@@ -9,6 +9,7 @@ export const PROBLEM_CODES = [
   'validation_failed',
   'confirmation_required',
   'invalid_json',
+  'invalid_import',
   'bad_request',
   'uri_too_long',
   'header_too_large',

@@ -13,6 +13,7 @@ import { CreateUserIdentities1795306700000 } from './1795306700000-CreateUserIde
 import { ExternalUsersMayLackEmail1795306800000 } from './1795306800000-ExternalUsersMayLackEmail.js';
 import { CreateApiKeys1795306900000 } from './1795306900000-CreateApiKeys.js';
 import { AddRetention1795307000000 } from './1795307000000-AddRetention.js';
+import { AllowImportedSessions1795307200000 } from './1795307200000-AllowImportedSessions.js';
 import { MetadataFiltersAndDeleteAll1795307300000 } from './1795307300000-MetadataFiltersAndDeleteAll.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
@@ -32,5 +33,6 @@ export const MIGRATIONS = [
   ExternalUsersMayLackEmail1795306800000,
   CreateApiKeys1795306900000,
   AddRetention1795307000000,
+  AllowImportedSessions1795307200000,
   MetadataFiltersAndDeleteAll1795307300000,
 ];

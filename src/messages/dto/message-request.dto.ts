@@ -22,8 +22,8 @@ import { MetadataFilterQuery } from '../../common/validation/metadata-filter.js'
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity.js';
 
 /** CHAT_MESSAGE_MAX_LENGTH is checked by the service; this only bounds what is parsed. */
-const CONTENT_HARD_MAX = 1_000_000;
-const TOKENS_MAX = 100_000_000;
+export const CONTENT_HARD_MAX = 1_000_000;
+export const TOKENS_MAX = 100_000_000;
 export const BATCH_MAX = 100;
 
 export class TokenUsageDto {

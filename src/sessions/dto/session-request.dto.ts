@@ -7,9 +7,9 @@ import { MetadataFilterQuery } from '../../common/validation/metadata-filter.js'
 import { ToBoolean } from '../../common/validation/query-transforms.js';
 
 /** Agent types come from AGENT_TYPES at run time; the service checks membership, the DTO only the shape. */
-const AGENT_TYPE_SHAPE = /^[a-z][a-z0-9_]{0,31}$/;
+export const AGENT_TYPE_SHAPE = /^[a-z][a-z0-9_]{0,31}$/;
 /** CHAT_TITLE_MAX_LENGTH is checked by the service; this is only an upper bound on what is parsed. */
-const TITLE_HARD_MAX = 10_000;
+export const TITLE_HARD_MAX = 10_000;
 
 export class CreateSessionDto {
   @ApiPropertyOptional({
