@@ -53,4 +53,19 @@ describe('fair shares of an API key', () => {
     const statuses = [await viaKey, ...(await Promise.all(own)).map((r) => r.status)];
     expect(statuses.sort()).toEqual([201, 201, 429]);
   });
+
+  it("does not let a busy user hold the key's slots: the key's calls for other users go on", async () => {
+    const [busy, erin] = [await registerUser(t), await registerUser(t)];
+    const own = [
+      call(t.url, 'POST', `${API}/chat`, busy.accessToken, { message: 'own 1' }),
+      call(t.url, 'POST', `${API}/chat`, busy.accessToken, { message: 'own 2' }),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // All wait for the busy user's slots (and give up); none may sit on one of the key's two meanwhile.
+    const forBusy = [1, 2, 3, 4].map(() => chatAs(t.url, key, busy.id));
+    const forErin = [chatAs(t.url, key, erin.id), chatAs(t.url, key, erin.id)];
+    expect(await Promise.all(forErin)).toEqual([201, 201]);
+    expect(await Promise.all(forBusy)).toEqual([429, 429, 429, 429]);
+    expect((await Promise.all(own)).map((r) => r.status)).toEqual([201, 201]);
+  });
 });

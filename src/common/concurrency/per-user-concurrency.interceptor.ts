@@ -16,8 +16,9 @@ export const TOO_MANY_IN_FLIGHT: ProblemSpec = {
  * Fair shares: each user has at most PER_USER_CONCURRENCY requests in flight on this instance (so at most
  * that many pooled connections). The excess waits up to PER_USER_QUEUE_MS, then gets 429 with Retry-After.
  * Queued requests hold nothing but memory; anonymous routes (auth, health) are bounded elsewhere. An API
- * key has a share of its own; acting for a user it takes a slot of the key and then one of the user, so
- * neither a busy key nor a busy user can crowd out the other's other callers.
+ * key has a share of its own; acting for a user it takes a slot of the user and then one of the key, so a
+ * request waiting for a busy user holds none of the key's slots (the key's calls for other users go on),
+ * and a busy key cannot crowd out the user's own calls by more than the key's share.
  */
 @Injectable()
 export class PerUserConcurrencyInterceptor implements NestInterceptor {
@@ -33,9 +34,9 @@ export class PerUserConcurrencyInterceptor implements NestInterceptor {
     if (!this.gates || !caller) return next.handle();
     const gates = this.gates;
     const handle = () => lastValueFrom(next.handle(), { defaultValue: undefined });
-    const asUser = 'id' in caller ? () => gates.run(caller.id, handle) : handle;
-    // Always the key's gate first, then the user's: one order everywhere, so waits can never form a cycle.
-    const work = caller.apiKeyId === undefined ? asUser : () => gates.run(`key:${caller.apiKeyId}`, asUser);
+    const asKey = caller.apiKeyId === undefined ? handle : () => gates.run(`key:${caller.apiKeyId}`, handle);
+    // Always the user's gate first, then the key's: one order everywhere, so waits can never form a cycle.
+    const work = 'id' in caller ? () => gates.run(caller.id, asKey) : asKey;
     return from(
       work().catch((error: unknown) => {
         throw error instanceof GateTimeoutError ? problem(TOO_MANY_IN_FLIGHT, { headers: { 'Retry-After': '1' } }) : error;

@@ -10,7 +10,8 @@ export type MetadataFilter = Record<string, unknown>;
 /**
  * Why a `metadata` query parameter is refused, or null: it must be the text of a JSON object of at most
  * METADATA_FILTER_MAX_LENGTH characters, with no NUL and no lone surrogate in any string (PostgreSQL's jsonb
- * stores neither).
+ * stores neither) and no number beyond a double (JSON.parse makes 1e400 Infinity, which serialises as null:
+ * the filter would quietly mean something else).
  */
 export function metadataFilterProblem(value: unknown): string | null {
   if (typeof value !== 'string') return 'must be given once, as the text of a JSON object';
@@ -22,7 +23,7 @@ export function metadataFilterProblem(value: unknown): string | null {
     return 'must be valid JSON: a JSON object such as {"source":"web"}';
   }
   if (!isObject(parsed)) return 'must be a JSON object such as {"source":"web"} (not an array, string, number or null)';
-  if (!storable(parsed)) return 'must not hold a NUL character or a lone surrogate';
+  if (!storable(parsed)) return 'must not hold a NUL character, a lone surrogate or a number beyond ±1.8e308';
   return null;
 }
 
@@ -63,13 +64,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Every key and string is well-formed text without NUL; iterative, though the length bound keeps nesting shallow anyway. */
+/** Every key and string is well-formed text without NUL, every number finite; iterative, though the length bound keeps nesting shallow anyway. */
 function storable(root: unknown): boolean {
   const pending: unknown[] = [root];
   const ok = (text: string) => text.isWellFormed() && !text.includes('\u0000');
   while (pending.length > 0) {
     const value = pending.pop();
     if (typeof value === 'string' && !ok(value)) return false;
+    if (typeof value === 'number' && !Number.isFinite(value)) return false;
     if (Array.isArray(value)) pending.push(...(value as unknown[]));
     else if (isObject(value)) {
       for (const [key, child] of Object.entries(value)) {
