@@ -16,7 +16,7 @@ import {
 } from '../src/retention/retention.sql.js';
 import { LeaseLost, RetentionStore } from '../src/retention/retention.store.js';
 import { API, registerUser, type TestUser } from './support/factories.js';
-import { chatgptSessionId, conversations, fixture, IMPORT, NDJSON, ndjson, sessionLine, userLine } from './support/import-lines.js';
+import { IMPORT, type Line, messageLine, NDJSON, ndjson, sessionLine, userLine } from './support/import-lines.js';
 import { createTestApp, testPool, type TestApp } from './support/test-app.js';
 import { testDatabaseUrl, testEnv } from './support/test-env.js';
 
@@ -239,33 +239,44 @@ describe('retention', () => {
   });
 
   describe('imported sessions', () => {
+    /** Exported in June 2024 with `messages` messages, so two years older than the cutoff by last_message_at. */
+    function exported(messages: number): Line[] {
+      const session = sessionLine({
+        created_at: '2024-06-01T10:00:00.000Z',
+        updated_at: '2024-06-01T11:00:00.000Z',
+        last_message_at: '2024-06-01T10:30:00.000Z',
+      });
+      const at = (seq: number) => ({ created_at: `2024-06-01T10:0${seq}:00.000Z`, updated_at: `2024-06-01T10:0${seq}:00.000Z` });
+      return [session, ...Array.from({ length: messages }, (_, i) => messageLine(session, i + 1, at(i + 1)))];
+    }
+
     it('are anonymized once their import, not their last message, is older than CHAT_INACTIVE_RETENTION_DAYS', async () => {
       const user = await registerUser(a);
-      // The ChatGPT fixture's conversations are from December 2024: two years older than the cutoff.
-      await request(a.server).post(IMPORT).set(user.auth).set('Content-Type', 'application/json').send(fixture).expect(200);
-      const ids = conversations.map((_, index) => chatgptSessionId(index));
-      const [first] = ids;
-      const lastMessageAt = (await row(first)).last_message_at;
-      expect(lastMessageAt.getTime()).toBeLessThan(Date.now() - 700 * 86_400_000);
-      expect((await row(first)).imported_at.getTime()).toBeGreaterThan(Date.now() - 600_000);
+      const [first, second] = [exported(3), exported(2)];
+      const body = ndjson([userLine, ...first, ...second]);
+      await request(a.server).post(IMPORT).set(user.auth).set('Content-Type', NDJSON).send(body).expect(200);
+      const [firstId, secondId] = [first[0].id as string, second[0].id as string];
+      const lastMessageAt = (await row(firstId)).last_message_at;
+      expect(lastMessageAt).toEqual(new Date('2024-06-01T10:30:00.000Z'));
+      expect((await row(firstId)).imported_at.getTime()).toBeGreaterThan(Date.now() - 600_000);
 
       const untouched = await job().run({ onlyUsers: [user.id] });
       expect(untouched.actions.find((r) => r.action === 'anonymize')).toMatchObject({ sessions: 0, messages: 0 });
       expect((await job().plan({ onlyUsers: [user.id] })).find((p) => p.action === 'anonymize')).toMatchObject({ sessions: 0 });
-      for (const id of ids) expect(await row(id)).toMatchObject({ anonymized_at: null, anonymized_seq: 0 });
+      for (const id of [firstId, secondId]) expect(await row(id)).toMatchObject({ anonymized_at: null, anonymized_seq: 0 });
 
       // A month later, as far as retention can tell.
-      await backdate(first, 'imported_at', 31);
-      const { imported_at: importedAt, message_count: messages } = await row(first);
+      await backdate(firstId, 'imported_at', 31);
+      const { imported_at: importedAt } = await row(firstId);
       expect((await job().plan({ onlyUsers: [user.id] })).find((p) => p.action === 'anonymize')).toMatchObject({
         sessions: 1,
-        messages,
+        messages: 3,
         oldest: importedAt,
       });
       const report = await job().run({ onlyUsers: [user.id] });
-      expect(report.actions.find((r) => r.action === 'anonymize')).toMatchObject({ sessions: 1, messages });
-      expect(await row(first)).toMatchObject({ anonymized_at: expect.any(Date), last_message_at: lastMessageAt });
-      for (const id of ids.slice(1)) expect((await row(id)).anonymized_at).toBeNull();
+      expect(report.actions.find((r) => r.action === 'anonymize')).toMatchObject({ sessions: 1, messages: 3 });
+      expect(await row(firstId)).toMatchObject({ anonymized_at: expect.any(Date), last_message_at: lastMessageAt });
+      expect((await row(secondId)).anonymized_at).toBeNull();
     });
   });
 
