@@ -71,11 +71,13 @@ function lines(ndjson: string): Line[] {
     .map((l) => JSON.parse(l) as Line);
 }
 
-function text(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, done: (e: Error | null, body: string) => void) {
+function text(res: request.Response, done: (e: Error | null, body: string) => void) {
+  // A custom parser is handed Node's response stream, which superagent's types call a Response.
+  const stream = res as unknown as NodeJS.ReadableStream;
   let body = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => (body += chunk));
-  res.on('end', () => done(null, body));
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => (body += chunk));
+  stream.on('end', () => done(null, body));
 }
 
 /** Sessions of every kind an export meets: active, ended, with metadata and unicode, a cleared history, an edited and a deleted message. */

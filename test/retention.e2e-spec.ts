@@ -5,9 +5,18 @@ import { jest } from '@jest/globals';
 import request from 'supertest';
 import { ErasureWorker } from '../src/erasure/erasure.worker.js';
 import { RetentionJob } from '../src/retention/retention.job.js';
-import { ANONYMIZED_CONTENT, CANDIDATES, CLAIM_ANONYMIZE_SQL, countSql, eraseBatchSql } from '../src/retention/retention.sql.js';
+import {
+  ANONYMIZED_CONTENT,
+  CANDIDATES,
+  CLAIM_ANONYMIZE_SQL,
+  countSql,
+  eraseBatchSql,
+  RETENTION_ACTIONS,
+  type RetentionAction,
+} from '../src/retention/retention.sql.js';
 import { LeaseLost, RetentionStore } from '../src/retention/retention.store.js';
 import { API, registerUser, type TestUser } from './support/factories.js';
+import { IMPORT, type Line, messageLine, NDJSON, ndjson, sessionLine, userLine } from './support/import-lines.js';
 import { createTestApp, testPool, type TestApp } from './support/test-app.js';
 import { testDatabaseUrl, testEnv } from './support/test-env.js';
 
@@ -53,7 +62,7 @@ describe('retention', () => {
     return id;
   }
 
-  const backdate = (id: string, column: 'last_message_at' | 'deleted_at', days: number) =>
+  const backdate = (id: string, column: 'last_message_at' | 'deleted_at' | 'imported_at', days: number) =>
     db.query(`UPDATE chat_sessions SET ${column} = now() - make_interval(days => $2) WHERE id = $1`, [id, days]);
 
   const row = async (id: string) => (await db.query('SELECT * FROM chat_sessions WHERE id = $1', [id])).rows[0];
@@ -199,19 +208,76 @@ describe('retention', () => {
       await backdate(old, 'last_message_at', 31);
       await backdate(young, 'last_message_at', 29);
       await backdate(active, 'last_message_at', 90);
+      // Exported in 2024 (NDJSON), imported just now: its retention period starts now.
+      const imported = sessionLine({
+        created_at: '2024-06-01T10:00:00.000Z',
+        updated_at: '2024-06-01T10:05:00.000Z',
+        last_message_at: '2024-06-01T10:04:00.000Z',
+      });
+      await request(d.server)
+        .post(IMPORT)
+        .set(user.auth)
+        .set('Content-Type', NDJSON)
+        .send(ndjson([userLine, imported]))
+        .expect(200);
       const report = await job(d).run({ onlyUsers: [user.id] });
       expect(report.actions).toEqual([
         { action: 'purge', sessions: 0, messages: 0, batches: 0 },
         { action: 'delete', sessions: 1, messages: 0, batches: 1 },
       ]);
       await api(user, 'get', `/sessions/${old}`, d).expect(404);
-      expect(await erasuresOf([old, young, active])).toEqual([old]);
-      for (const id of [young, active]) await api(user, 'get', `/sessions/${id}`, d).expect(200);
+      expect(await erasuresOf([old, young, active, imported.id as string])).toEqual([old]);
+      for (const id of [young, active, imported.id as string]) await api(user, 'get', `/sessions/${id}`, d).expect(200);
+      await backdate(imported.id as string, 'imported_at', 31);
+      await job(d).run({ onlyUsers: [user.id] });
+      expect(await erasuresOf([young, active, imported.id as string])).toEqual([imported.id]);
       await d.app.get(ErasureWorker).drainFor([user.id]);
       expect((await db.query('SELECT 1 FROM chat_messages WHERE session_id = $1', [old])).rowCount).toBe(0);
     } finally {
       await d.close();
     }
+  });
+
+  describe('imported sessions', () => {
+    /** Exported in June 2024 with `messages` messages, so two years older than the cutoff by last_message_at. */
+    function exported(messages: number): Line[] {
+      const session = sessionLine({
+        created_at: '2024-06-01T10:00:00.000Z',
+        updated_at: '2024-06-01T11:00:00.000Z',
+        last_message_at: '2024-06-01T10:30:00.000Z',
+      });
+      const at = (seq: number) => ({ created_at: `2024-06-01T10:0${seq}:00.000Z`, updated_at: `2024-06-01T10:0${seq}:00.000Z` });
+      return [session, ...Array.from({ length: messages }, (_, i) => messageLine(session, i + 1, at(i + 1)))];
+    }
+
+    it('are anonymized once their import, not their last message, is older than CHAT_INACTIVE_RETENTION_DAYS', async () => {
+      const user = await registerUser(a);
+      const [first, second] = [exported(3), exported(2)];
+      const body = ndjson([userLine, ...first, ...second]);
+      await request(a.server).post(IMPORT).set(user.auth).set('Content-Type', NDJSON).send(body).expect(200);
+      const [firstId, secondId] = [first[0].id as string, second[0].id as string];
+      const lastMessageAt = (await row(firstId)).last_message_at;
+      expect(lastMessageAt).toEqual(new Date('2024-06-01T10:30:00.000Z'));
+      expect((await row(firstId)).imported_at.getTime()).toBeGreaterThan(Date.now() - 600_000);
+
+      const untouched = await job().run({ onlyUsers: [user.id] });
+      expect(untouched.actions.find((r) => r.action === 'anonymize')).toMatchObject({ sessions: 0, messages: 0 });
+      expect((await job().plan({ onlyUsers: [user.id] })).find((p) => p.action === 'anonymize')).toMatchObject({ sessions: 0 });
+      for (const id of [firstId, secondId]) expect(await row(id)).toMatchObject({ anonymized_at: null, anonymized_seq: 0 });
+
+      // A month later, as far as retention can tell.
+      await backdate(firstId, 'imported_at', 31);
+      const { imported_at: importedAt } = await row(firstId);
+      expect((await job().plan({ onlyUsers: [user.id] })).find((p) => p.action === 'anonymize')).toMatchObject({
+        sessions: 1,
+        messages: 3,
+        oldest: importedAt,
+      });
+      const report = await job().run({ onlyUsers: [user.id] });
+      expect(report.actions.find((r) => r.action === 'anonymize')).toMatchObject({ sessions: 1, messages: 3 });
+      expect(await row(firstId)).toMatchObject({ anonymized_at: expect.any(Date), last_message_at: lastMessageAt });
+      expect((await row(secondId)).anonymized_at).toBeNull();
+    });
   });
 
   describe('dry run', () => {
@@ -260,7 +326,7 @@ describe('retention', () => {
       const dry = await cli(['--dry-run'], { CHAT_INACTIVE_RETENTION_DAYS: DAYS, DATABASE_URL: testDatabaseUrl() });
       expect(dry.stdout).toContain('retention dry run (nothing changed):');
       expect(dry.stdout).toMatch(new RegExp(`purge +1 sessions \\(2 messages\\): soft-deleted before \\S+, oldest ${oldest}`));
-      expect(dry.stdout).toMatch(/anonymize 1 sessions \(3 messages\): inactive, last message before \S+, oldest \S+/);
+      expect(dry.stdout).toMatch(/anonymize 1 sessions \(3 messages\): inactive, last message \(or import\) before \S+, oldest \S+/);
       expect((await row(deleted)).erased_at).toBeNull();
       expect((await row(inactive)).anonymized_at).toBeNull();
 
@@ -289,16 +355,16 @@ describe('retention', () => {
     }
   });
 
-  it('finds its candidates through its partial indexes', async () => {
-    const statements: [string, string, unknown[]][] = [
-      ...(['purge', 'delete'] as const).map((action): [string, string, unknown[]] => [
-        CANDIDATES[action].index,
+  it('finds its candidates through its partial indexes, the cutoff bounding the range read', async () => {
+    const statements: [RetentionAction, string, unknown[]][] = [
+      ...(['purge', 'delete'] as const).map((action): [RetentionAction, string, unknown[]] => [
+        action,
         eraseBatchSql(CANDIDATES[action]),
         [new Date(), 10, null],
       ]),
-      [CANDIDATES.anonymize.index, CLAIM_ANONYMIZE_SQL, [new Date(), null]],
-      ...(['purge', 'delete', 'anonymize'] as const).map((action): [string, string, unknown[]] => [
-        CANDIDATES[action].index,
+      ['anonymize', CLAIM_ANONYMIZE_SQL, [new Date(), null]],
+      ...RETENTION_ACTIONS.map((action): [RetentionAction, string, unknown[]] => [
+        action,
         countSql(CANDIDATES[action]),
         [new Date(), null],
       ]),
@@ -308,9 +374,12 @@ describe('retention', () => {
       await client.query('BEGIN');
       // The test database is small enough to be read whole; the plan must still be able to use the index.
       await client.query('SET LOCAL enable_seqscan = off');
-      for (const [index, sql, params] of statements) {
+      for (const [action, sql, params] of statements) {
         const { rows } = await client.query(`EXPLAIN ${sql}`, params);
-        expect(rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n')).toContain(index);
+        const plan = rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+        // The index, and the cutoff as its condition: not a whole index read filtered row by row.
+        const { index, date } = CANDIDATES[action];
+        expect(plan).toMatch(new RegExp(`${index}[^\n]*\n\\s*Index Cond: [^\n]*\\(${date.replace(/[()]/g, '\\$&')} <`, 'i'));
       }
     } finally {
       await client.query('ROLLBACK');

@@ -51,7 +51,7 @@ try {
 function printPlan(plan: PlannedAction[], inactiveKept: boolean): void {
   out('retention dry run (nothing changed):');
   for (const item of plan) {
-    const what = item.action === 'purge' ? 'soft-deleted before' : 'inactive, last message before';
+    const what = item.action === 'purge' ? 'soft-deleted before' : 'inactive, last message (or import) before';
     const oldest = item.oldest ? `, oldest ${item.oldest.toISOString()}` : '';
     out(`  ${item.action.padEnd(9)} ${item.sessions} sessions (${item.messages} messages): ${what} ${item.before.toISOString()}${oldest}`);
   }

@@ -33,8 +33,9 @@ export interface ImportedConversation {
 
 /**
  * Stores one conversation in ONE statement, so it is stored whole or not at all: the session row, inactive,
- * with every counter the append keeps (message and per-role counts, token sums, first_message_at, last_seq)
- * aggregated from the very arrays the message INSERT reads, so they cannot disagree with the messages (and
+ * with imported_at now (the row keeps its old last_message_at; retention's clock starts no earlier than
+ * this), with every counter the append keeps (message and per-role counts, token sums, first_message_at,
+ * last_seq) aggregated from the very arrays the message INSERT reads, so they cannot disagree with the messages (and
  * the table's CHECKs hold them to each other); then every message in one INSERT. A session id the account
  * already has inserts nothing (ON CONFLICT on the key (user_id, id); a concurrent import of it waits, then
  * sees it), and without a session no message is inserted: `sessions` is 0 and the conversation is skipped.
@@ -47,10 +48,10 @@ export const IMPORT_CONVERSATION_SQL = `
              AS m(id, seq, role, content, agent_type, model, metadata, prompt_tokens, completion_tokens, created_at, updated_at)
   ), session AS (
     INSERT INTO chat_sessions (user_id, id, title, agent_type, project_id, is_active, deactivated_reason, metadata,
-                               created_at, updated_at, last_message_at, last_message_preview,
+                               created_at, updated_at, last_message_at, last_message_preview, imported_at,
                                message_count, ${COUNTED_ROLES.map((role) => ROLE_COUNTS[role].column).join(', ')},
                                prompt_tokens, completion_tokens, total_tokens, first_message_at, last_seq)
-    SELECT $1, $2, $3, $4, $5, false, $6, $7, $8, $9, $10, $11,
+    SELECT $1, $2, $3, $4, $5, false, $6, $7, $8, $9, $10, $11, now(),
            count(*), ${COUNTED_ROLES.map((role) => `count(*) FILTER (WHERE m.role = '${role}')`).join(', ')},
            coalesce(sum(m.prompt_tokens), 0), coalesce(sum(m.completion_tokens), 0),
            coalesce(sum(m.prompt_tokens), 0) + coalesce(sum(m.completion_tokens), 0),

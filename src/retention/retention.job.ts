@@ -13,7 +13,7 @@ export interface RetentionOptions {
 
 export interface PlannedAction extends Candidates {
   action: RetentionAction;
-  /** Candidates are older than this (deleted before it for purge, last message before it otherwise). */
+  /** Candidates are older than this (purge: deleted before it; otherwise: last message, or import if later, before it). */
   before: Date;
 }
 

@@ -11,22 +11,30 @@ export type RetentionAction = (typeof RETENTION_ACTIONS)[number];
 /** What anonymized messages say instead of their content. Only punctuation: its search vector is empty. */
 export const ANONYMIZED_CONTENT = '[…]';
 
+/**
+ * When an inactive session's retention period starts: its last message, or its import if later (an
+ * imported session keeps its original last_message_at). greatest() skips the null imported_at of every
+ * other session. The inactive indexes are on this very expression (AllowImportedSessions1795307200000): the
+ * planner matches it only as written there.
+ */
+export const INACTIVE_SINCE = 'greatest(last_message_at, imported_at)';
+
 interface Candidates {
   where: string;
   /** The date the cutoff applies to; the index leads with it. */
-  date: 'deleted_at' | 'last_message_at';
+  date: 'deleted_at' | typeof INACTIVE_SINCE;
   index: string;
 }
 
 export const CANDIDATES: Record<RetentionAction, Candidates> = {
   // Soft-deleted, not yet erased, deleted before the cutoff.
   purge: { where: 'deleted_at IS NOT NULL AND erased_at IS NULL', date: 'deleted_at', index: 'chat_sessions_retention_deleted_idx' },
-  // Inactive, not deleted, last message before the cutoff.
-  delete: { where: 'NOT is_active AND deleted_at IS NULL', date: 'last_message_at', index: 'chat_sessions_retention_inactive_idx' },
+  // Inactive, not deleted, last message (or import) before the cutoff.
+  delete: { where: 'NOT is_active AND deleted_at IS NULL', date: INACTIVE_SINCE, index: 'chat_sessions_retention_inactive_idx' },
   // The same, unless anonymized already and without messages since.
   anonymize: {
     where: 'NOT is_active AND deleted_at IS NULL AND (anonymized_at IS NULL OR anonymized_seq < last_seq)',
-    date: 'last_message_at',
+    date: INACTIVE_SINCE,
     index: 'chat_sessions_retention_anonymize_idx',
   },
 };
@@ -60,8 +68,8 @@ export const eraseBatchSql = ({ where, date }: Candidates) => `
 export const CLAIM_ANONYMIZE_SQL = `
   SELECT user_id, id, greatest(anonymized_seq, history_floor_seq) AS from_seq, last_seq
     FROM chat_sessions
-   WHERE ${CANDIDATES.anonymize.where} AND last_message_at < $1 AND ${scoped(2)}
-   ORDER BY last_message_at LIMIT 1
+   WHERE ${CANDIDATES.anonymize.where} AND ${INACTIVE_SINCE} < $1 AND ${scoped(2)}
+   ORDER BY ${INACTIVE_SINCE} LIMIT 1
      FOR NO KEY UPDATE SKIP LOCKED`;
 
 /** $1 user, $2 session, ($3, $4] seq range, $5 marker: the unique (user_id, session_id, seq) key's range. */

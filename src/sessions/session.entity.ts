@@ -24,10 +24,9 @@ export type DeactivatedReason = (typeof DEACTIVATED_REASONS)[number];
 @Index('chat_sessions_user_updated_at_idx', ['userId', 'updatedAt', 'id'], { where: 'deleted_at IS NULL' })
 // Retention's candidates (src/retention/retention.sql.ts), oldest first, across users.
 @Index('chat_sessions_retention_deleted_idx', ['deletedAt', 'userId', 'id'], { where: 'deleted_at IS NOT NULL AND erased_at IS NULL' })
-@Index('chat_sessions_retention_inactive_idx', ['lastMessageAt', 'userId', 'id'], { where: 'NOT is_active AND deleted_at IS NULL' })
-@Index('chat_sessions_retention_anonymize_idx', ['lastMessageAt', 'userId', 'id'], {
-  where: 'NOT is_active AND deleted_at IS NULL AND (anonymized_at IS NULL OR anonymized_seq < last_seq)',
-})
+// The inactive ones lead with greatest(last_message_at, imported_at); TypeORM cannot state an expression, so the migration owns them.
+@Index('chat_sessions_retention_inactive_idx', { synchronize: false })
+@Index('chat_sessions_retention_anonymize_idx', { synchronize: false })
 // Title search: GIN over (user_id, title gin_trgm_ops); TypeORM cannot state an operator class, so the migration owns it.
 @Index('chat_sessions_user_title_trgm_idx', { synchronize: false })
 // Metadata filters: GIN over (user_id, metadata jsonb_path_ops) on visible sessions with metadata (the migration owns it too).
@@ -149,4 +148,11 @@ export class ChatSession {
   /** Retention anonymized the whole session then; it is taken again only if it got messages since. */
   @Column({ name: 'anonymized_at', type: 'timestamptz', precision: 3, nullable: true })
   anonymizedAt!: Date | null;
+
+  /**
+   * When POST /users/me/import stored the session (null for every other): it keeps its original
+   * last_message_at, and retention counts its inactivity from no earlier than this. Not exposed by the API.
+   */
+  @Column({ name: 'imported_at', type: 'timestamptz', precision: 3, nullable: true })
+  importedAt!: Date | null;
 }

@@ -5,9 +5,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - chat_sessions.anonymized_seq: messages up to this seq were anonymized (the job's progress through a
  *   session, batch by batch); anonymized_at: when the session was last anonymized in full, the mark that
  *   keeps the job from taking it again, unless it got new messages since (anonymized_seq < last_seq).
- * - Three partial indexes, one per kind of candidate, each ordered by the date the job compares to its
- *   cutoff, so a batch reads the oldest candidates and nothing else, however many sessions there are (the
- *   anonymize index leaves out what was anonymized already, which only grows). Each carries user_id.
+ * - The partial index of the soft-deleted candidates, ordered by deleted_at, the date the job compares to
+ *   its cutoff, so a batch reads the oldest candidates and nothing else, however many sessions there are; it
+ *   carries user_id. The inactive candidates' two indexes are ordered by a date that needs imported_at, so
+ *   AllowImportedSessions1795307200000 makes them.
  * - job_leases: one row per cluster-wide job, held by one instance until it expires (no advisory lock, so
  *   it holds behind PgBouncer in transaction mode too).
  */
@@ -26,12 +27,6 @@ export class AddRetention1795307000000 implements MigrationInterface {
       CREATE INDEX chat_sessions_retention_deleted_idx ON chat_sessions (deleted_at, user_id, id)
        WHERE deleted_at IS NOT NULL AND erased_at IS NULL`);
     await db.query(`
-      CREATE INDEX chat_sessions_retention_inactive_idx ON chat_sessions (last_message_at, user_id, id)
-       WHERE NOT is_active AND deleted_at IS NULL`);
-    await db.query(`
-      CREATE INDEX chat_sessions_retention_anonymize_idx ON chat_sessions (last_message_at, user_id, id)
-       WHERE NOT is_active AND deleted_at IS NULL AND (anonymized_at IS NULL OR anonymized_seq < last_seq)`);
-    await db.query(`
       CREATE TABLE job_leases (
         name        varchar(64) NOT NULL,
         holder      varchar(200) NOT NULL,
@@ -43,8 +38,6 @@ export class AddRetention1795307000000 implements MigrationInterface {
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(`DROP TABLE job_leases`);
-    await db.query(`DROP INDEX chat_sessions_retention_anonymize_idx`);
-    await db.query(`DROP INDEX chat_sessions_retention_inactive_idx`);
     await db.query(`DROP INDEX chat_sessions_retention_deleted_idx`);
     await db.query(`
       ALTER TABLE chat_sessions
