@@ -165,7 +165,7 @@ describe('POST /users/me/import', () => {
       ).body;
       expect(empty).toMatchObject({ title: null, message_count: 0, last_message_at: empty.created_at, last_message_preview: null });
 
-      for (const index of [0, 1, 2, 3]) await expectExactCounters(db, chatgptSessionId(index));
+      for (const index of [0, 1, 2, 3]) await expectExactCounters(db, chatgptSessionId(index), user.id);
       const found = await request(t.server).get(`${API}/messages/search?q=pgbouncer`).set(user.auth).expect(200);
       expect(found.body.data.map((hit: Line) => hit.session_id)).toEqual([chatgptSessionId(0)]);
       const roles = await request(t.server)
