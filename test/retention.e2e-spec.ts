@@ -278,6 +278,23 @@ describe('retention', () => {
       expect(await row(firstId)).toMatchObject({ anonymized_at: expect.any(Date), last_message_at: lastMessageAt });
       expect((await row(secondId)).anonymized_at).toBeNull();
     });
+    it('go by rows, not seq numbers: a history numbered with wide gaps takes batches by its messages', async () => {
+      const user = await registerUser(a);
+      const [session, low, high] = exported(2);
+      const gapped = [session, low, { ...high, seq: 5_000_000 }];
+      await request(a.server)
+        .post(IMPORT)
+        .set(user.auth)
+        .set('Content-Type', NDJSON)
+        .send(ndjson([userLine, ...gapped]))
+        .expect(200);
+      await backdate(session.id as string, 'imported_at', 31);
+
+      const report = await job().run({ onlyUsers: [user.id] });
+      // Batches of 2 messages: one batch for both, not one per two seq numbers (2.5 million).
+      expect(report.actions.find((r) => r.action === 'anonymize')).toMatchObject({ sessions: 1, messages: 2, batches: 1 });
+      expect(await row(session.id as string)).toMatchObject({ anonymized_at: expect.any(Date), anonymized_seq: 5_000_000 });
+    });
   });
 
   describe('dry run', () => {

@@ -72,6 +72,16 @@ export const CLAIM_ANONYMIZE_SQL = `
    ORDER BY ${INACTIVE_SINCE} LIMIT 1
      FOR NO KEY UPDATE SKIP LOCKED`;
 
+/**
+ * $1 user, $2 session, $3 seq done, $4 budget, $5 last seq: the seq up to which the next $4 messages go, by
+ * rows on the unique (user_id, session_id, seq) key, not by seq numbers (seq may have gaps: deleted
+ * messages, imports), so a batch does about $4 rows of work whatever the numbering.
+ */
+export const ANONYMIZE_UPTO_SQL = `
+  SELECT coalesce(
+    (SELECT seq FROM chat_messages WHERE user_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq OFFSET $4::int - 1 LIMIT 1),
+    $5::int) AS upto`;
+
 /** $1 user, $2 session, ($3, $4] seq range, $5 marker: the unique (user_id, session_id, seq) key's range. */
 export const ANONYMIZE_MESSAGES_SQL = `
   UPDATE chat_messages SET content = $5, metadata = '{}'::jsonb, updated_at = now()

@@ -5,6 +5,7 @@ import {
   ACQUIRE_LEASE_SQL,
   ANONYMIZE_MESSAGES_SQL,
   ANONYMIZE_SESSION_SQL,
+  ANONYMIZE_UPTO_SQL,
   ANONYMIZED_CONTENT,
   CANDIDATES,
   CLAIM_ANONYMIZE_SQL,
@@ -119,7 +120,15 @@ export class RetentionStore {
           last_seq: number;
         }[];
         if (!session) break;
-        const to = Math.min(session.last_seq, session.from_seq + budget);
+        const [{ upto: to }] = (await tx.query(ANONYMIZE_UPTO_SQL, [
+          session.user_id,
+          session.id,
+          session.from_seq,
+          budget,
+          session.last_seq,
+        ])) as {
+          upto: number;
+        }[];
         const [, messages] = (await tx.query(ANONYMIZE_MESSAGES_SQL, [
           session.user_id,
           session.id,
@@ -128,7 +137,7 @@ export class RetentionStore {
           ANONYMIZED_CONTENT,
         ])) as [unknown, number];
         await tx.query(ANONYMIZE_SESSION_SQL, [session.user_id, session.id, to]);
-        budget -= Math.max(1, to - session.from_seq);
+        budget -= Math.max(1, messages);
         outcome.sessions += to === session.last_seq ? 1 : 0;
         outcome.messages += messages;
         outcome.progressed = true;

@@ -28,7 +28,8 @@ import { DEACTIVATED_REASONS, type DeactivatedReason } from '../../sessions/sess
  */
 
 const agentType = Matches(AGENT_TYPE_SHAPE, { message: 'agent_type must be one of the configured agent types' });
-const INT_MAX = 2_147_483_647;
+/** Far above any real history, and far enough below the integer column's end that appends can go on after it. */
+export const IMPORT_SEQ_MAX = 1_000_000_000;
 /** A nullable field that must still be present: ValidateIf lets null through, and nothing else unchecked. */
 const nullable = ValidateIf((_, value) => value !== null);
 const timestamp = IsISO8601(
@@ -113,7 +114,7 @@ export class ImportMessageLineDto {
 
   @IsInt()
   @Min(1)
-  @Max(INT_MAX)
+  @Max(IMPORT_SEQ_MAX)
   seq!: number;
 
   @IsIn(MESSAGE_ROLES)
