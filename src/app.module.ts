@@ -11,6 +11,7 @@ import { httpLoggerParams } from './common/logging/logger.js';
 import type { Env } from './config/env.js';
 import { ChatModule } from './chat/chat.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { RowSecurityInterceptor } from './database/row-security/row-security.interceptor.js';
 import { HealthModule } from './health/health.module.js';
 import { SessionDetailsModule } from './session-details/session-details.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -44,6 +45,7 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: APP_INTERCEPTOR, useClass: RowSecurityInterceptor },
         { provide: APP_INTERCEPTOR, useClass: PerUserConcurrencyInterceptor },
       ],
     };

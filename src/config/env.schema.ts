@@ -20,6 +20,7 @@ export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const SESSION_LIMIT_POLICIES = ['evict_oldest', 'reject'] as const;
 export const LLM_PROVIDERS = ['echo', 'openai'] as const;
+export const ROW_SECURITY_MODES = ['off', 'on'] as const;
 
 const INTEGER = /^-?\d+$/;
 const AGENT_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -118,6 +119,19 @@ export class EnvironmentVariables {
   @toBool()
   @IsBoolean()
   DATABASE_TRANSACTION_POOLING = false;
+
+  /**
+   * `on`: the app's connections use DATABASE_APP_URL, a role that does not own the tables, so the row-level
+   * security policies apply to every statement it sends; DATABASE_URL (the owner) only migrates and grants.
+   */
+  @IsIn(ROW_SECURITY_MODES)
+  DATABASE_RLS: (typeof ROW_SECURITY_MODES)[number] = 'off';
+
+  /** With DATABASE_RLS=on: the app's own role. Empty on the embedded database: the service creates `chat_app` there. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_APP_URL must be a postgres:// URL' })
+  DATABASE_APP_URL?: string;
 
   @toBool()
   @IsBoolean()

@@ -1,6 +1,9 @@
 /** Set by the global setup for the workers: the migrated database every spec uses. */
 export const TEST_DATABASE_URL_VAR = 'CHAT_HISTORY_TEST_DATABASE_URL';
 
+/** Set by the global setup: the same database as the app's own role (`chat_app`), for DATABASE_RLS=on. */
+export const TEST_APP_DATABASE_URL_VAR = 'CHAT_HISTORY_TEST_APP_DATABASE_URL';
+
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
 /** TEST_DATABASE_TRANSACTION_POOLING=true: TEST_DATABASE_URL is a transaction pooler (scripts/ci-pgbouncer.sh). */
@@ -12,6 +15,17 @@ export function testDatabaseUrl(): string {
   const url = process.env[TEST_DATABASE_URL_VAR];
   if (!url) throw new Error(`${TEST_DATABASE_URL_VAR} is not set: run the specs through jest's global setup`);
   return url;
+}
+
+export function testAppDatabaseUrl(): string {
+  const url = process.env[TEST_APP_DATABASE_URL_VAR];
+  if (!url) throw new Error(`${TEST_APP_DATABASE_URL_VAR} is not set: run the specs through jest's global setup`);
+  return url;
+}
+
+/** DATABASE_RLS=on for every app of the run (TEST_DATABASE_RLS=on), as the app's own role. */
+export function rowSecurityEnv(): Record<string, string> {
+  return { DATABASE_RLS: 'on', DATABASE_APP_URL: testAppDatabaseUrl() };
 }
 
 /** The environment of every test app; a spec passes overrides for what it exercises. The host's env is not read. */
@@ -28,6 +42,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     // No background erasure worker: specs share one database, and each finishes its own users' erasures
     // itself (ErasureWorker.drainFor) when it checks what was deleted.
     ERASURE_INTERVAL_MS: '0',
+    ...(process.env.TEST_DATABASE_RLS === 'on' ? rowSecurityEnv() : {}),
     ...overrides,
   };
 }

@@ -10,6 +10,7 @@ import { AddSessionCounters1795306400000 } from './1795306400000-AddSessionCount
 import { SearchIndexes1795306500000 } from './1795306500000-SearchIndexes.js';
 import { CreateUsageRollups1795306600000 } from './1795306600000-CreateUsageRollups.js';
 import { CreateUserIdentities1795306700000 } from './1795306700000-CreateUserIdentities.js';
+import { RowLevelSecurity1795307600000 } from './1795307600000-RowLevelSecurity.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   SearchIndexes1795306500000,
   CreateUsageRollups1795306600000,
   CreateUserIdentities1795306700000,
+  RowLevelSecurity1795307600000,
 ];
