@@ -23,13 +23,36 @@ export function testAppDatabaseUrl(): string {
   return url;
 }
 
-/** DATABASE_RLS=on for every app of the run (TEST_DATABASE_RLS=on), as the app's own role. */
+/** TEST_DATABASE_RLS=on: every test app runs with DATABASE_RLS=on unless the spec says otherwise (scripts/ci-rls.sh). */
+export function testRowSecurity(): boolean {
+  return process.env.TEST_DATABASE_RLS === 'on';
+}
+
+/** DATABASE_RLS=on on the test database, as the app's own role. */
 export function rowSecurityEnv(): Record<string, string> {
   return { DATABASE_RLS: 'on', DATABASE_APP_URL: testAppDatabaseUrl() };
 }
 
+/** `url` (another database or server) with the credentials of the app's role in `appUrl`. */
+export function asAppRole(url: string, appUrl = testAppDatabaseUrl()): string {
+  const [target, app] = [new URL(url), new URL(appUrl)];
+  target.username = app.username;
+  target.password = app.password;
+  return target.toString();
+}
+
+/** Under TEST_DATABASE_RLS=on, the app's role for the database the spec chose (its own, when it has one). */
+function runWideRowSecurity(env: Record<string, string>, overrides: Record<string, string>): Record<string, string> {
+  if (!testRowSecurity() || env.DATABASE_RLS === 'off') return env;
+  return { ...env, DATABASE_RLS: 'on', DATABASE_APP_URL: overrides.DATABASE_APP_URL ?? asAppRole(env.DATABASE_URL) };
+}
+
 /** The environment of every test app; a spec passes overrides for what it exercises. The host's env is not read. */
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return runWideRowSecurity(baseTestEnv(overrides), overrides);
+}
+
+function baseTestEnv(overrides: Record<string, string>): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -42,7 +65,6 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     // No background erasure worker: specs share one database, and each finishes its own users' erasures
     // itself (ErasureWorker.drainFor) when it checks what was deleted.
     ERASURE_INTERVAL_MS: '0',
-    ...(process.env.TEST_DATABASE_RLS === 'on' ? rowSecurityEnv() : {}),
     ...overrides,
   };
 }
