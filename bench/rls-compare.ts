@@ -2,10 +2,10 @@
  * `npm run bench:rls`: the whole bench with DATABASE_RLS off and on, back to back, BENCH_RLS_PAIRS times
  * (default 2) in ABBA order (off, on, on, off, …) so drift on a shared machine falls on both. Each run is a
  * full `npm run bench` (fresh database and seed); its latest.json is kept as rls-<mode>-<n>.json. Prints,
- * per measure, the median of each mode and on/off.
+ * per measure, the median of each mode and on/off (BENCH_RLS_PAIRS=0: only that, from the files kept).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RESULTS_DIR, ROOT } from './lib/paths.js';
 
@@ -16,7 +16,7 @@ interface Stats {
   p99_ms: number;
 }
 interface Result {
-  scenarios: { name: string; service: Stats }[];
+  scenarios: { name: string; service: Stats; ratio_rps: number | null }[];
   deep_page: { first_p50_ms: number; deep_p50_ms: number } | null;
   session_list_statements: { per_page_size: { page_size: number; per_request: number }[] } | null;
   crowd?: Record<string, { p50_ms?: number; p99_ms?: number; ratio_p99?: number; logins?: Stats }>;
@@ -25,6 +25,15 @@ interface Result {
 const pairs = Number(process.env.BENCH_RLS_PAIRS ?? 2);
 const order: Mode[] = Array.from({ length: pairs }, (_, i): Mode[] => (i % 2 === 0 ? ['off', 'on'] : ['on', 'off'])).flat();
 const runs: Record<Mode, Result[]> = { off: [], on: [] };
+
+// BENCH_RLS_PAIRS=0: only summarise the rls-*.json files an earlier run left.
+if (pairs === 0) {
+  for (const mode of ['off', 'on'] as const) {
+    for (let n = 1; existsSync(path.join(RESULTS_DIR, `rls-${mode}-${n}.json`)); n++) {
+      runs[mode].push(JSON.parse(readFileSync(path.join(RESULTS_DIR, `rls-${mode}-${n}.json`), 'utf8')) as Result);
+    }
+  }
+}
 
 for (const [i, mode] of order.entries()) {
   process.stderr.write(`\n### bench ${i + 1}/${order.length}: DATABASE_RLS=${mode}\n`);
@@ -45,6 +54,8 @@ function measures(result: Result): Map<string, number> {
   for (const s of result.scenarios) {
     out.set(`${s.name} req/s`, s.service.rps);
     out.set(`${s.name} p99 ms`, s.service.p99_ms);
+    // The baseline ran in the same rounds (ABBA): the ratio cancels most of the machine's drift.
+    if (s.ratio_rps !== null) out.set(`${s.name} req/s ÷ baseline`, s.ratio_rps);
   }
   if (result.deep_page) {
     out.set('deep_page first p50 ms', result.deep_page.first_p50_ms);

@@ -11,12 +11,17 @@ export const ROW_SECURED_TABLES = [
 ] as const;
 
 /**
- * A row is visible, and may be written, when it belongs to the user the statement runs for (`chat.user_id`,
- * set per request by the app) or the statement runs in the app's explicit system scope (`chat.system`).
- * Unset (a connection no request has set, a login) matches nothing. The comparison is with a stable
- * expression, so `user_id = $1` and the policy meet in the same index condition.
+ * A row is visible, and may be written, when the statement runs in the app's explicit system scope
+ * (`chat.system`) or the row belongs to the user it runs for (`chat.user_id`, set per request by the app).
+ * Unset (a connection no request has set, a login) matches nothing.
+ *
+ * A CASE, not `user_id = … OR …`: the planner estimates a comparison of user_id from its statistics, as
+ * 1/(number of users), and multiplies that with the statement's own `user_id = $1`, so with many users it
+ * would expect a handful of rows where there are thousands and choose plans made for a handful (a bitmap
+ * scan and a sort of a whole session instead of walking its index for one page). A CASE it estimates as
+ * one half, whatever the data.
  */
-const VISIBLE = `user_id = NULLIF(current_setting('chat.user_id', true), '')::uuid OR current_setting('chat.system', true) = 'on'`;
+const VISIBLE = `CASE WHEN current_setting('chat.system', true) = 'on' THEN true ELSE user_id = NULLIF(current_setting('chat.user_id', true), '')::uuid END`;
 
 /**
  * Row-level security as a second wall (issue #15): every statement on these tables already says
