@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type * as EmbeddedPostgresModule from '../src/database/embedded-postgres.js';
+import type * as AppRoleModule from '../src/database/row-security/app-role.js';
 import { loadConfig, type BenchConfig, type ScenarioName } from './lib/config.js';
 import { burst, crowdUsers, fairness, logins } from './lib/crowd.js';
 import { mintAccessToken } from './lib/jwt.js';
@@ -211,6 +212,13 @@ async function statements(config: BenchConfig, service: Target, databaseUrl: str
   }
 }
 
+/** BENCH_RLS=on: the service connects as its own role (made here, as the bench database's superuser), policies binding. */
+async function rowSecurityEnv(config: BenchConfig, databaseUrl: string): Promise<Record<string, string>> {
+  if (!config.rowSecurity) return {};
+  const { provisionAppRole } = await importDist<typeof AppRoleModule>('src/database/row-security/app-role.js');
+  return { DATABASE_RLS: 'on', DATABASE_APP_URL: await provisionAppRole(databaseUrl) };
+}
+
 function machineInfo(config: BenchConfig, serverVersion: string) {
   const cpus = os.cpus();
   return {
@@ -228,6 +236,7 @@ function machineInfo(config: BenchConfig, serverVersion: string) {
     duration_s: config.durationS,
     rounds: config.rounds,
     profiled: config.profile,
+    row_level_security: config.rowSecurity,
   };
 }
 
@@ -262,6 +271,7 @@ async function main(): Promise<void> {
     ...process.env,
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
+    ...(await rowSecurityEnv(config, databaseUrl)),
     DATABASE_POOL_SIZE: String(config.poolSize),
     JWT_SECRET: jwtSecret,
     PORT: String(servicePort),

@@ -14,6 +14,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ExportModule } from './export/export.module.js';
+import { RowSecurityInterceptor } from './database/row-security/row-security.interceptor.js';
 import { HealthModule } from './health/health.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { ImportModule } from './import/import.module.js';
@@ -54,6 +55,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: ServiceAccountGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: APP_INTERCEPTOR, useClass: RowSecurityInterceptor },
         { provide: APP_INTERCEPTOR, useClass: PerUserConcurrencyInterceptor },
       ],
     };

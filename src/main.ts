@@ -7,6 +7,7 @@ import { createRootLogger } from './common/logging/logger.js';
 import { InvalidConfigError, validateEnv, type Env } from './config/env.js';
 import { withJwtSecret } from './config/jwt-secret.js';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-postgres.js';
+import { provisionAppRole } from './database/row-security/app-role.js';
 import { AdminTakeoverRefused } from './users/user.errors.js';
 
 /** Keep accepting briefly after a signal: connections the kernel already accepted are served, not reset. */
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
 
   let app: App;
   try {
-    app = await createApp({ ...env, DATABASE_URL: databaseUrl }, logger);
+    const appUrl = env.DATABASE_RLS === 'on' && embedded ? await provisionAppRole(databaseUrl) : env.DATABASE_APP_URL;
+    app = await createApp({ ...env, DATABASE_URL: databaseUrl, DATABASE_APP_URL: appUrl }, logger);
     await app.app.listen({ port: env.PORT, host: env.HOST });
   } catch (error) {
     await embedded?.stop();

@@ -2,6 +2,15 @@ import request from 'supertest';
 import { API, registerUser, uniqueEmail, type TestUser } from './support/factories.js';
 import { startStreamingReplica, type StreamingReplica } from './support/streaming-replica.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
+import { asAppRole, testRowSecurity } from './support/test-env.js';
+import { provisionAppRole } from '../src/database/row-security/app-role.js';
+
+/** Under TEST_DATABASE_RLS=on: the app's role on this primary, which the standby replays, for both URLs. */
+async function appRoleOn(servers: StreamingReplica): Promise<Record<string, string>> {
+  const appUrl = await provisionAppRole(servers.primaryUrl);
+  await servers.caughtUp();
+  return { DATABASE_APP_URL: appUrl, DATABASE_READ_URLS: asAppRole(servers.replicaUrl, appUrl) };
+}
 
 /**
  * DATABASE_READ_URLS against a real hot standby (initdb + pg_basebackup -R). With the standby's replay
@@ -22,6 +31,7 @@ describe('read replicas (DATABASE_READ_URLS)', () => {
     t = await createTestApp({
       DATABASE_URL: servers.primaryUrl,
       DATABASE_READ_URLS: servers.replicaUrl,
+      ...(testRowSecurity() ? await appRoleOn(servers) : {}),
       MIGRATIONS_RUN: 'true',
       DEFAULT_DAILY_TOKEN_LIMIT: '1000',
       ADMIN_EMAIL: adminEmail,

@@ -24,6 +24,8 @@ export interface BenchConfig {
   poolSize: number;
   scenarios: Set<ScenarioName>;
   profile: boolean;
+  /** BENCH_RLS=on: the service runs with DATABASE_RLS=on, as its own role. */
+  rowSecurity: boolean;
   appendUsers: number;
   appendSessions: number;
   appendSeedMessages: number;
@@ -82,6 +84,7 @@ export function loadConfig(): BenchConfig {
     poolSize: int('DATABASE_POOL_SIZE', 10, 1),
     scenarios: new Set((requested.length > 0 ? requested : SCENARIO_NAMES) as ScenarioName[]),
     profile: ['1', 'true'].includes((process.env.BENCH_PROFILE ?? '').trim().toLowerCase()),
+    rowSecurity: (process.env.BENCH_RLS ?? '').trim().toLowerCase() === 'on',
     appendUsers: int('BENCH_APPEND_USERS', 100, 1),
     appendSessions: int('BENCH_APPEND_SESSIONS', 1000, 1),
     appendSeedMessages: int('BENCH_APPEND_SEED_MESSAGES', 10),

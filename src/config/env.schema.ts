@@ -36,6 +36,7 @@ export const OIDC_ASYMMETRIC_ALGORITHMS = [
   'ES512',
   'EdDSA',
 ] as const;
+export const ROW_SECURITY_MODES = ['off', 'on'] as const;
 
 const INTEGER = /^-?\d+$/;
 const AGENT_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -134,6 +135,19 @@ export class EnvironmentVariables {
   @toBool()
   @IsBoolean()
   DATABASE_TRANSACTION_POOLING = false;
+
+  /**
+   * `on`: the app's connections use DATABASE_APP_URL, a role that does not own the tables, so the row-level
+   * security policies apply to every statement it sends; DATABASE_URL (the owner) only migrates and grants.
+   */
+  @IsIn(ROW_SECURITY_MODES)
+  DATABASE_RLS: (typeof ROW_SECURITY_MODES)[number] = 'off';
+
+  /** With DATABASE_RLS=on: the app's own role. Empty on the embedded database: the service creates `chat_app` there. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_APP_URL must be a postgres:// URL' })
+  DATABASE_APP_URL?: string;
 
   @toBool()
   @IsBoolean()

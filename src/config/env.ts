@@ -51,6 +51,7 @@ function crossFieldProblems(env: EnvironmentVariables, invalid: Set<string>): st
   if (env.DATABASE_READ_URLS.length > 0 && !env.DATABASE_URL) {
     problems.push('DATABASE_READ_URLS needs DATABASE_URL: replicas are of a server you run, not of the embedded database');
   }
+  if (env.DATABASE_RLS === 'on') problems.push(...rowSecurityProblems(env));
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
@@ -94,6 +95,21 @@ function oidcProblems(env: EnvironmentVariables): string[] {
 export function retentionCron(env: Pick<Env, 'RETENTION_SCHEDULE'>): string | null {
   const schedule = env.RETENTION_SCHEDULE.trim();
   return schedule === 'off' || schedule === '0' ? null : schedule;
+}
+
+/**
+ * The embedded database gets its app role from the service; another server's role is the operator's
+ * (README, "Row-level security"). Behind a transaction pooler, the per-connection setting that carries the
+ * user of a statement outside a transaction would reach whichever server connection comes next.
+ */
+function rowSecurityProblems(env: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  if (env.DATABASE_URL && !env.DATABASE_APP_URL) {
+    problems.push('DATABASE_RLS=on needs DATABASE_APP_URL: the role the app connects as, one that does not own the tables');
+  }
+  if (env.DATABASE_APP_URL && !env.DATABASE_URL) problems.push('DATABASE_APP_URL needs DATABASE_URL (the owner, who migrates and grants)');
+  if (env.DATABASE_TRANSACTION_POOLING) problems.push('DATABASE_RLS=on is not supported with DATABASE_TRANSACTION_POOLING=true');
+  return problems;
 }
 
 /** Without a key or an endpoint every turn would end in 502: refuse at boot instead. */

@@ -3,9 +3,10 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import type { Env } from '../config/env.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { rowSecurityClient } from './row-security/row-security-client.js';
 
 type DatabaseEnv = Pick<Env, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_STATEMENT_TIMEOUT_MS'> &
-  Partial<Pick<Env, 'DATABASE_POOL_QUEUE_MS' | 'DATABASE_TRANSACTION_POOLING'>>;
+  Partial<Pick<Env, 'DATABASE_POOL_QUEUE_MS' | 'DATABASE_TRANSACTION_POOLING' | 'DATABASE_RLS'>>;
 
 /** How long a transaction may sit idle before PostgreSQL ends it: never shorter than a statement may run. */
 export function idleInTransactionTimeoutMs(statementTimeoutMs: number): number {
@@ -39,6 +40,12 @@ function clientWithConnectTimeout(connectTimeoutMs: number): typeof pg.Client {
   };
 }
 
+/** With DATABASE_RLS=on (and `url` the app's role), every connection carries the caller to the policies. */
+function clientClass(env: DatabaseEnv): typeof pg.Client {
+  const client = clientWithConnectTimeout(env.DATABASE_CONNECT_TIMEOUT_MS);
+  return env.DATABASE_RLS === 'on' ? rowSecurityClient(client) : client;
+}
+
 /**
  * The one description of how to reach the database, used by the app (TypeOrmModule) and by the TypeORM CLI
  * (ormconfig.ts). The schema comes only from migrations: synchronize stays off everywhere.
@@ -63,7 +70,7 @@ export function buildDataSourceOptions(env: DatabaseEnv & { DATABASE_URL: string
       // Wait in line for a pooled connection up to DATABASE_POOL_QUEUE_MS (a burst queues, it does not fail),
       // but fail fast (503) when a new connection cannot be made within DATABASE_CONNECT_TIMEOUT_MS.
       connectionTimeoutMillis: Math.max(env.DATABASE_POOL_QUEUE_MS ?? 0, env.DATABASE_CONNECT_TIMEOUT_MS),
-      Client: clientWithConnectTimeout(env.DATABASE_CONNECT_TIMEOUT_MS),
+      Client: clientClass(env),
       application_name: 'chat-history-service',
       ...sessionSettings(env),
     },

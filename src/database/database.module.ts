@@ -14,11 +14,14 @@ import { TransactionSettings } from './transaction-settings.js';
     TypeOrmModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<EnvironmentVariables, true>) => {
-        const env = config.get('DATABASE_URL', { infer: true });
-        if (!env) throw new Error('DATABASE_URL was not resolved before the app started');
+        const rowSecurity = config.get('DATABASE_RLS', { infer: true });
+        // With row-level security the app connects as its own role; the owner (DATABASE_URL) only migrates.
+        const env = config.get(rowSecurity === 'on' ? 'DATABASE_APP_URL' : 'DATABASE_URL', { infer: true });
+        if (!env) throw new Error('DATABASE_URL (or DATABASE_APP_URL) was not resolved before the app started');
         return {
           ...buildDataSourceOptions({
             DATABASE_URL: env,
+            DATABASE_RLS: rowSecurity,
             DATABASE_POOL_SIZE: config.get('DATABASE_POOL_SIZE', { infer: true }),
             DATABASE_CONNECT_TIMEOUT_MS: config.get('DATABASE_CONNECT_TIMEOUT_MS', { infer: true }),
             DATABASE_POOL_QUEUE_MS: config.get('DATABASE_POOL_QUEUE_MS', { infer: true }),

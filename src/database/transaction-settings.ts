@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource, type EntitySubscriberInterface, type TransactionStartEvent } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import { idleInTransactionTimeoutMs } from './data-source-options.js';
+import { scopeSettingsSql } from './row-security/row-security-context.js';
 
 /**
  * Every transaction sets its own timeouts, in the one round trip after BEGIN. lock_timeout bounds lock
@@ -12,11 +13,16 @@ import { idleInTransactionTimeoutMs } from './data-source-options.js';
  * connection is the app's own; behind a transaction pooler this is the only place they can be set.
  * SET LOCAL lives and dies with the transaction, so nothing is left on the connection for the next
  * request (nor on a PgBouncer server connection that the next transaction of another client gets).
+ * With DATABASE_RLS=on the same round trip carries the transaction's row-security scope (whose rows the
+ * policies show), taken from the context the transaction was started in.
  */
 class TransactionTimeoutsSubscriber implements EntitySubscriberInterface {
   private readonly settings: string;
 
-  constructor(timeouts: { lockMs: number; statementMs: number; idleMs: number }) {
+  constructor(
+    timeouts: { lockMs: number; statementMs: number; idleMs: number },
+    private readonly rowSecurity: boolean,
+  ) {
     this.settings = [
       `SET LOCAL lock_timeout = ${timeouts.lockMs}`,
       `SET LOCAL statement_timeout = ${timeouts.statementMs}`,
@@ -25,7 +31,7 @@ class TransactionTimeoutsSubscriber implements EntitySubscriberInterface {
   }
 
   async afterTransactionStart({ queryRunner }: TransactionStartEvent): Promise<void> {
-    await queryRunner.query(this.settings);
+    await queryRunner.query(this.rowSecurity ? `${this.settings}; ${scopeSettingsSql(true)}` : this.settings);
   }
 }
 
@@ -41,11 +47,14 @@ export class TransactionSettings implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const statementMs = this.config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true });
     this.dataSource.subscribers.push(
-      new TransactionTimeoutsSubscriber({
-        lockMs: this.config.get('DATABASE_LOCK_TIMEOUT_MS', { infer: true }),
-        statementMs,
-        idleMs: idleInTransactionTimeoutMs(statementMs),
-      }),
+      new TransactionTimeoutsSubscriber(
+        {
+          lockMs: this.config.get('DATABASE_LOCK_TIMEOUT_MS', { infer: true }),
+          statementMs,
+          idleMs: idleInTransactionTimeoutMs(statementMs),
+        },
+        this.config.get('DATABASE_RLS', { infer: true }) === 'on',
+      ),
     );
     if (this.config.get('DATABASE_TRANSACTION_POOLING', { infer: true })) await this.checkRoleStatementTimeout();
   }

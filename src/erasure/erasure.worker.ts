@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvironmentVariables } from '../config/env.schema.js';
+import { asSystem } from '../database/row-security/row-security-context.js';
 import {
   CLAIM_SQL,
   ERASURE_FINISH,
@@ -30,7 +31,8 @@ const INTERVAL_NAME = 'erasure-worker';
  * Runs on every instance: every ERASURE_INTERVAL_MS (and at once when this instance queued an erasure) it
  * takes pending erasures and deletes their rows, ERASURE_BATCH_SIZE at a time, each batch in its own short
  * transaction that also holds the erasure's row lock (CLAIM_SQL). Nothing lives in this process but the
- * timer: a crash or a restart loses at most an uncommitted batch, and any instance carries on.
+ * timer: a crash or a restart loses at most an uncommitted batch, and any instance carries on. It erases
+ * whichever user's data is next, so it runs in the system scope of row-level security, whoever woke it.
  */
 @Injectable()
 export class ErasureWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -123,7 +125,11 @@ export class ErasureWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One batch of the next free erasure (of these users, if given), or null when there is none. */
-  async runBatch(userIds: string[] | null = null): Promise<BatchOutcome | null> {
+  runBatch(userIds: string[] | null = null): Promise<BatchOutcome | null> {
+    return asSystem('erasure worker', () => this.claimAndDelete(userIds));
+  }
+
+  private async claimAndDelete(userIds: string[] | null): Promise<BatchOutcome | null> {
     let target: ErasureTarget | undefined;
     try {
       return await this.dataSource.transaction(async (tx) => {

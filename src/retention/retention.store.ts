@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { asSystem } from '../database/row-security/row-security-context.js';
 import { ErasuresService } from '../erasure/erasures.service.js';
 import {
   ACQUIRE_LEASE_SQL,
@@ -151,7 +152,8 @@ export class RetentionStore {
     if (renewed === 0) throw new LeaseLost(`the ${lease.name} lease passed to another instance`);
   }
 
+  /** Retention reads and writes across users on purpose: the one system scope of row-level security it takes. */
   private transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
+    return asSystem('retention', () => this.dataSource.transaction(work));
   }
 }

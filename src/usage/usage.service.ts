@@ -7,6 +7,7 @@ import { resolveDateRange } from './date-range.js';
 import { SESSION_BUCKETS_PAGE, type AdminUsageQueryDto, type UsageQueryDto } from './dto/usage-request.dto.js';
 import type { UsageReportDto, UsageStatsDto, UserUsageDto } from './dto/usage-response.dto.js';
 import { UsageRepository, type LeaderboardKey, type LeaderboardRow } from './usage.repository.js';
+import { asSystem } from '../database/row-security/row-security-context.js';
 
 const LEADERBOARD_PAGE = { defaultSize: 20, maxSize: 100 };
 
@@ -75,7 +76,10 @@ export class UsageService {
     const orderBy = query.order_by ?? 'total_tokens';
     const scope = JSON.stringify(['admin-usage', from, to, orderBy]);
     const paging = this.pagination.resolve(query, LEADERBOARD_PAGE, scope, isLeaderboardKey);
-    const { rows, total } = await this.reads.run((manager) => this.usage.leaderboard(from, to, orderBy, paging, manager));
+    // Every user's totals, for an admin (RolesGuard): the one usage read that crosses users.
+    const { rows, total } = await asSystem('admin usage leaderboard', () =>
+      this.reads.run((manager) => this.usage.leaderboard(from, to, orderBy, paging, manager)),
+    );
     return this.pagination.envelope(rows, paging, total, scope, (row): LeaderboardKey => [row[orderBy], row.user_id], toUserUsage);
   }
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { TEST_DATABASE_URL_VAR, testTransactionPooling } from './test-env.js';
+import { provisionAppRole } from '../../src/database/row-security/app-role.js';
+import { TEST_APP_DATABASE_URL_VAR, TEST_DATABASE_URL_VAR, testTransactionPooling } from './test-env.js';
 
 declare global {
   var embeddedTestDatabase: EmbeddedPostgres | undefined;
@@ -12,7 +13,8 @@ declare global {
 /**
  * One database for the whole run: TEST_DATABASE_URL when set, otherwise a fresh embedded server under
  * .data/test. Migrated once here (through the pooler too, when TEST_DATABASE_TRANSACTION_POOLING says
- * there is one); specs isolate themselves by creating their own users.
+ * there is one); specs isolate themselves by creating their own users. TEST_DATABASE_RLS=on runs every
+ * spec's app with row-level security, connected as a role of its own (scripts/ci-rls.sh).
  */
 export default async function globalSetup(): Promise<void> {
   let url = process.env.TEST_DATABASE_URL;
@@ -33,4 +35,6 @@ export default async function globalSetup(): Promise<void> {
   await dataSource.runMigrations({ transaction: 'each' });
   await dataSource.destroy();
   process.env[TEST_DATABASE_URL_VAR] = url;
+  // The app's own role for DATABASE_RLS=on (the whole run under TEST_DATABASE_RLS=on, or the spec that tests the policies).
+  process.env[TEST_APP_DATABASE_URL_VAR] = await provisionAppRole(url);
 }

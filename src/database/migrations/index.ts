@@ -15,6 +15,7 @@ import { CreateApiKeys1795306900000 } from './1795306900000-CreateApiKeys.js';
 import { AddRetention1795307000000 } from './1795307000000-AddRetention.js';
 import { AllowImportedSessions1795307200000 } from './1795307200000-AllowImportedSessions.js';
 import { MetadataFiltersAndDeleteAll1795307300000 } from './1795307300000-MetadataFiltersAndDeleteAll.js';
+import { RowLevelSecurity1795307600000 } from './1795307600000-RowLevelSecurity.js';
 
 /** In order. `npm run migration:generate` writes a new file here; add its class to this list. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   AddRetention1795307000000,
   AllowImportedSessions1795307200000,
   MetadataFiltersAndDeleteAll1795307300000,
+  RowLevelSecurity1795307600000,
 ];
