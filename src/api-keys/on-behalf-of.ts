@@ -4,8 +4,8 @@ import { DataSource } from 'typeorm';
 import { problem, validationFailed } from '../common/problem/problem.js';
 import type { EnvironmentVariables } from '../config/env.schema.js';
 import { ON_BEHALF_OF_UNKNOWN } from './api-key.errors.js';
+import { isUuid } from '../common/validation/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An OIDC subject is at most 255 ASCII characters (OIDC Core 2); a user id is a UUID. */
 const VALUE = /^[\x20-\x7e]{1,255}$/;
 
@@ -33,7 +33,7 @@ export class OnBehalfOf {
         { field: 'X-On-Behalf-Of', message: 'must be a user id or an external subject (1 to 255 ASCII characters)' },
       ]);
     }
-    const userId = (UUID.test(value) && (await this.byUserId(value))) || (this.issuer && (await this.bySubject(this.issuer, value)));
+    const userId = (isUuid(value) && (await this.byUserId(value))) || (this.issuer && (await this.bySubject(this.issuer, value)));
     if (!userId) throw problem(ON_BEHALF_OF_UNKNOWN);
     return userId;
   }

@@ -15,12 +15,12 @@ import { isServiceCaller, type AuthUser, type Caller } from '../auth/auth-user.j
 const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
 
 /**
- * Global: every route needs a valid access token unless marked @Public(). Passport tries the strategies
- * of AUTH_MODE (authStrategies: JwtStrategy for local tokens, OidcStrategy for the identity provider's, ApiKeyStrategy
- * for a service account's key);
- * a token verified before is answered from a cache until it expires. Then the account must still exist:
- * an erased account's data is removed in batches after the request that erased it, and its tokens must
- * open none of it meanwhile (LiveAccounts).
+ * Global: every route needs a valid access token or API key unless marked @Public(). Passport tries the
+ * strategies of AUTH_MODE in order (authStrategies: JwtStrategy for local tokens, OidcStrategy for the
+ * identity provider's, ApiKeyStrategy for a service account's key); a token verified before is answered
+ * from a cache until it expires. Then the account must still exist: an erased account's data is removed
+ * in batches after the request that erased it, and its tokens must open none of it meanwhile
+ * (LiveAccounts).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard() {

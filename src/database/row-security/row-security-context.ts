@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isUuid } from '../../common/validation/uuid.js';
 
 /**
  * Whose rows the statements of the current call may see, carried to PostgreSQL (RowSecurityClient,
@@ -10,10 +11,8 @@ export type RowSecurityScope = { kind: 'user'; userId: string } | { kind: 'syste
 
 const storage = new AsyncLocalStorage<RowSecurityScope>();
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function asUser<T>(userId: string, work: () => T): T {
-  if (!UUID.test(userId)) throw new Error('asUser needs a user id (a UUID)');
+  if (!isUuid(userId)) throw new Error('asUser needs a user id (a UUID)');
   return storage.run({ kind: 'user', userId }, work);
 }
 

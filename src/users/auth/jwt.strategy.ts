@@ -8,9 +8,9 @@ import { jwtSecret } from '../../config/jwt-secret.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { unauthorized } from '../../common/problem/problem.js';
 import { USER_ROLES } from '../../common/auth/auth-user.js';
+import { isUuid } from '../../common/validation/uuid.js';
 
 export const JWT_ALGORITHM = 'HS256';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Verifies access tokens: HS256 only (so `alg: none` or an RS/HS confusion is refused), signature, issuer,
@@ -33,7 +33,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   /** The caller, plus the token's expiry so the guard can remember the verification until then. */
   validate(payload: Record<string, unknown>): AuthUser & { exp: number } {
     const { sub, role, exp } = payload;
-    if (typeof exp !== 'number' || typeof sub !== 'string' || !UUID.test(sub) || !USER_ROLES.includes(role as AuthUser['role'])) {
+    if (typeof exp !== 'number' || typeof sub !== 'string' || !isUuid(sub) || !USER_ROLES.includes(role as AuthUser['role'])) {
       throw unauthorized();
     }
     return { id: sub, role: role as AuthUser['role'], exp };
